@@ -1,0 +1,123 @@
+"""Small typed records that flow through the pipeline.
+
+Everything here is plain data: the pipeline's functions take and return these, the stream layer
+serialises them with orjson.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+# Segment labels. Content labels make up the article; the rest are noise classes.
+CONTENT_LABELS = ("title", "heading", "paragraph", "list_item", "caption")
+METADATA_LABELS = ("source",)
+NOISE_LABELS = (
+    "navigation",
+    "ui_chrome",
+    "recommendation",
+    "advertisement",
+    "unrelated_post",
+    "comment",
+    "footer",
+)
+LABELS = CONTENT_LABELS + METADATA_LABELS + NOISE_LABELS
+
+
+@dataclass(frozen=True, slots=True)
+class RawPage:
+    """A validated raw-page message."""
+
+    url: str
+    text: str
+    page_id: str | None = None
+    fetched_at: str | None = None  # ISO 8601, as the scraper sent it
+    site: str | None = None
+    lang: str | None = None
+
+
+@dataclass(slots=True)
+class Segment:
+    """A block a reader sees as one unit. `start`/`end` index the raw page text."""
+
+    index: int
+    text: str
+    start: int
+    end: int
+    label: str = ""
+    score: float = 0.0
+    features: dict[str, float | int | str] = field(default_factory=dict)
+    # jieba tokens (HMM off), filled when the classifier needed them and reused for keywords,
+    # so no text is tokenised twice.
+    tokens: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    text: str
+    start: str | None  # "YYYY-MM" or "YYYY-MM-DD" or "YYYY"
+    end: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    kind: str  # yoy | mom | change
+    value: Decimal  # negative for a decrease
+    unit: str  # "%" or "percentage_point"
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One quantitative statement. `span` indexes `text` given to the extractor."""
+
+    subject: str
+    value: Decimal
+    unit: str
+    qualifier: str  # exact | approx | at_least | at_most | range
+    surface: str
+    sentence: str
+    span: tuple[int, int]
+    quantity: str  # money | percent | percentage_point | area | length | weight | duration | count
+    low: Decimal | None = None
+    high: Decimal | None = None
+    change: Change | None = None
+    period: Period | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """What the assembler makes of the labelled segments, before ids and facts."""
+
+    title: str | None
+    paragraphs: tuple[tuple[int, str], ...]  # (segment index, text) of body blocks in order
+    headings: tuple[str, ...]
+    source: str | None = None
+    author: str | None = None
+    published: str | None = None  # ISO 8601
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    id: str
+    url: str
+    title: str | None
+    body: str
+    paragraphs: tuple[str, ...]
+    headings: tuple[str, ...]
+    source: str | None
+    author: str | None
+    published: str | None
+    keywords: tuple[str, ...]
+    lang: str
+    content_hash: str
+    kept: dict[str, int]
+    dropped: dict[str, int]
+    pipeline_version: str
+    page_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PageResult:
+    article: Article
+    segments: tuple[Segment, ...]
+    facts: tuple[Fact, ...]
+    fact_segments: tuple[int, ...]  # segment index each fact came from
