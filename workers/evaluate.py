@@ -1,0 +1,146 @@
+"""`eval`: measure the offline pipeline against gold bodies and the hand-labelled reference page.
+
+Content score (DESIGN.md, "Measuring content"): tokenise the predicted body and `gold.body` with
+`jieba.lcut(text, HMM=False)`, keep tokens containing a word character, count the multiset
+overlap; precision, recall and F1 per page, macro-averaged over pages, reported per file and per
+origin. The reference page is also scored line by line against its gold labels.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import jieba
+import orjson
+from tqdm import tqdm
+
+from .pipeline import process_page
+from .pipeline.records import CONTENT_LABELS, RawPage
+
+_WORD = re.compile(r"\w")
+IN_ARTICLE_LABELS = CONTENT_LABELS  # a line belongs to the article text when labelled one of these
+
+
+def bag_of_words(text: str) -> Counter[str]:
+    return Counter(t for t in jieba.lcut(text, HMM=False) if _WORD.search(t))
+
+
+def bag_of_words_prf(predicted: str, gold: str) -> tuple[float, float, float]:
+    """Precision, recall and F1 of the predicted body's words against the gold body's words."""
+    pred, ref = bag_of_words(predicted), bag_of_words(gold)
+    overlap = sum((pred & ref).values())
+    n_pred, n_ref = sum(pred.values()), sum(ref.values())
+    if n_pred == 0 and n_ref == 0:
+        return 1.0, 1.0, 1.0
+    precision = overlap / n_pred if n_pred else 0.0
+    recall = overlap / n_ref if n_ref else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if overlap else 0.0
+    return precision, recall, f1
+
+
+def macro(scores: Iterable[tuple[float, float, float]]) -> tuple[float, float, float]:
+    rows = list(scores)
+    if not rows:
+        return 0.0, 0.0, 0.0
+    return tuple(sum(col) / len(rows) for col in zip(*rows))  # type: ignore[return-value]
+
+
+def extract_body(url: str, text: str) -> str:
+    """The article body the pipeline produces for one page."""
+    return process_page(RawPage(url=url, text=text)).article.body
+
+
+def read_pages(path: Path) -> Iterator[dict]:
+    with path.open("rb") as fh:
+        for line in fh:
+            if line.strip():
+                yield orjson.loads(line)
+
+
+def score_pages(pages: list[dict], desc: str = "") -> list[tuple[dict, tuple[float, float, float]]]:
+    return [
+        (page, bag_of_words_prf(extract_body(page.get("url", ""), page["text"]), page["gold"]["body"]))
+        for page in tqdm(pages, desc=desc, file=sys.stderr, leave=False)
+    ]
+
+
+def line_labels(text: str) -> dict[int, str]:
+    """The label the pipeline gives each non-empty line (1-based) of a page."""
+    result = process_page(RawPage(url="", text=text))
+    starts = [0]
+    for i, ch in enumerate(text):
+        if ch == "\n":
+            starts.append(i + 1)
+    labels: dict[int, str] = {}
+    line = 0
+    for segment in result.segments:
+        while line + 1 < len(starts) and starts[line + 1] <= segment.start:
+            line += 1
+        first = line
+        while first < len(starts) and starts[first] < segment.end:
+            labels[first + 1] = segment.label
+            first += 1
+    return labels
+
+
+def seed_report(shared: Path) -> list[str]:
+    seed = shared / "corpus" / "seed"
+    text = (seed / "page.txt").read_text(encoding="utf-8")
+    gold = [orjson.loads(line) for line in (seed / "segments.gold.jsonl").read_bytes().splitlines() if line.strip()]
+    labels = line_labels(text)
+    same = sum(1 for g in gold if labels.get(g["line"]) == g["label"])
+    side = sum(
+        1 for g in gold if (labels.get(g["line"]) in IN_ARTICLE_LABELS) == (g["label"] in IN_ARTICLE_LABELS)
+    )
+    lines = [
+        f"seed labels {same}/{len(gold)} = {same / len(gold):.4f}",
+        f"seed in/out {side}/{len(gold)} = {side / len(gold):.4f}",
+    ]
+    for g in gold:
+        got = labels.get(g["line"])
+        if got != g["label"]:
+            lines.append(f"  line {g['line']}: gold {g['label']} got {got}: {g['text'][:40]}")
+    return lines
+
+
+def _fmt(name: str, n: int, prf: tuple[float, float, float]) -> str:
+    p, r, f = prf
+    return f"{name:<40} pages {n:>4}  P {p:.4f}  R {r:.4f}  F1 {f:.4f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="workers eval", description=__doc__.splitlines()[0])
+    parser.add_argument("corpora", nargs="+", type=Path, help="JSONL files with text and gold.body")
+    parser.add_argument("--shared", type=Path, default=None, help="shared data root (seed page)")
+    parser.add_argument("--worst", type=int, default=0, help="list the N worst pages")
+    args = parser.parse_args(argv)
+
+    scored_all: list[tuple[dict, tuple[float, float, float]]] = []
+    for path in args.corpora:
+        scored = score_pages(list(read_pages(path)), desc=path.name)
+        print(_fmt(path.name, len(scored), macro(s for _, s in scored)))
+        scored_all.extend(scored)
+    by_origin: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
+    for page, s in scored_all:
+        by_origin[page.get("origin", "?")].append(s)
+    for origin, rows in sorted(by_origin.items()):
+        print(_fmt(origin, len(rows), macro(rows)))
+    for page, (p, r, f) in sorted(scored_all, key=lambda x: x[1][2])[: args.worst]:
+        print(f"  worst {page['id']}: P {p:.3f} R {r:.3f} F1 {f:.3f}")
+
+    shared = args.shared or Path(__file__).resolve().parent.parent.parent / "shared"
+    if (shared / "corpus" / "seed" / "page.txt").exists():
+        for line in seed_report(shared):
+            print(line)
+    overall = macro(s for _, s in scored_all)
+    print(_fmt("overall", len(scored_all), overall))
+    print(f"F1 {overall[2]:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

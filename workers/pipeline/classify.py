@@ -1,0 +1,322 @@
+"""Label every segment: article content, article metadata, or one of the noise classes.
+
+The passes follow jusText (Pomikálek, 2011) and the density idea of GNE / CCNet, adapted to
+Chinese text without markup:
+
+1. `_describe`: cheap character features (length, CJK ratio, punctuation, digits, markers) and,
+   only for blocks that could be prose, jieba tokens and the stopword density. Function words
+   separate running text from link lists and headlines — the stoplist idea of jusText, whose
+   lists come from the most frequent words of each language's Wikipedia.
+2. `_initial`: each block is `good` (prose), `near` (some prose), `short` or an explicit noise
+   class recognised by its form (source lines, UI words, footers, list headers).
+3. `_main_run`: the article is the densest run of prose: a maximum-sum run over block values
+   (positive for prose, negative for noise), found in one linear pass.
+4. `_zones`: a header such as 热门推荐 or a #话题# line starts a zone whose blocks share its class.
+5. `_label`: blocks inside the run become title/heading/paragraph/list_item/caption/source;
+   substantial prose outside the run is kept too (forum replies, multi-part pages) unless it
+   sits in a noise zone; everything else gets its noise class.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import jieba
+
+from .records import Segment
+from .split import BULLET
+
+# --- thresholds -------------------------------------------------------------------------------
+# A block needs this many CJK characters (Han or kana) to count as prose.
+PROSE_MIN_CJK = 15
+# ... and at least this share of CJK among its letters (Latin counts against it).
+PROSE_MIN_CJK_RATIO = 0.5
+# Share of tokens that are function words; prose sits well above link lists and headlines.
+PROSE_MIN_STOPWORD_DENSITY = 0.10
+# Prose outside the main run is kept only if it is at least this long (CJK characters).
+OUTSIDE_MIN_CJK = 60
+# Noise recognised by keywords only when the block is short: in long prose the words are content.
+UI_MAX_CHARS = 40
+FOOTER_MAX_CHARS = 200
+HEADER_MAX_CHARS = 20
+SOURCE_MAX_CHARS = 90
+# Headings inside the article: short, unpunctuated lines.
+HEADING_MAX_CHARS = 40
+# Title candidates are looked for this many blocks before the article run.
+TITLE_LOOKBACK = 12
+TITLE_MIN_CHARS = 5
+TITLE_MAX_CHARS = 80
+# Run values: prose adds its CJK length (capped), noise subtracts a fixed cost plus its length.
+GOOD_VALUE_CAP = 400
+NEAR_FACTOR = 0.3
+SHORT_COST = 3.0
+NOISE_COST = 12.0
+NOISE_LENGTH_FACTOR = 0.5
+
+# --- character classes and patterns -------------------------------------------------------------
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+_DIGIT = re.compile(r"[0-9０-９]")
+_SENT_END = re.compile(r"[。！？!?…]")
+_CLAUSE = re.compile(r"[，、；：,;]")
+_FINAL = re.compile(r"[。！？!?…”」』）)]$")
+_WORD = re.compile(r"\w")
+
+SOURCE_LINE = re.compile(
+    r"^[\W_]*(?:\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s*(?:\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?\s*[|｜]?\s*)?"
+    r"(?:来源|來源|来自|作者|編輯|编辑|责任编辑|責任編輯|责编|记者|記者|通讯员|撰文|摄影|攝影|"
+    r"发布时间|發布時間|发稿时间|发表时间|发表于|发布于|时间|時間|日期|出处|选稿|校对|审核|原标题)\s*[：:]"
+)
+DATE_LINE = re.compile(
+    r"^[\W_]*\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s*"
+    r"(?:\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?[\W_]*$"
+)
+FOOTER = re.compile(
+    r"版权所有|版權所有|copyright|©|ICP|备案|公网安备|违法和不良信息|不良信息举报|联系我们|关于我们|"
+    r"免责声明|隐私政策|用户协议|服务条款|网站地图|未经授权|不得转载|禁止转载|all rights reserved",
+    re.IGNORECASE,
+)
+UI = re.compile(
+    r"登录|登入|登錄|注册|註冊|分享|举报|舉報|评论|評論|回复|回覆|点赞|收藏|关注|關注|转发|打印|"
+    r"字号|字体|返回|扫一扫|掃一掃|二维码|客户端|下载|下載|上一篇|下一篇|上一页|下一页|阅读原文|"
+    r"阅读全文|展开|收起|查看更多|加载更多|写留言|留言|纠错|点击|浏览|阅读量|搜索|订阅|复制链接|"
+    r"微信|微博|QQ|赞|踩|跳转|首页|首頁|菜单|导航|切换|全部|更多|App|app|APP|\d+\s*(?:人|次|条)"
+)
+RECOMMEND = re.compile(
+    r"推荐|推薦|相关阅读|相关文章|相关新闻|相关链接|相关问题|类似问题|延伸阅读|猜你喜欢|热门|熱門|"
+    r"热点|热搜|排行|精彩|看点|大家都在看|为你|往期|专题"
+)
+ADVERT = re.compile(r"广告|廣告|推广|招聘|诚聘|赞助|商务合作|详情页|立即咨询|免费预约|优惠|抢购|加盟")
+COMMENT_HEADER = re.compile(r"(?:网友|全部|热门|最新|精彩)评论|评论区|\d+\s*条评论|评论\s*[(（]\d+|跟帖")
+HASHTAG_LINE = re.compile(r"^#[^#\s]{1,30}#$")
+CAPTION = re.compile(r"摄$|摄）$|图为|图片来源|图源|圖片|配图|（图|\(图|图：|图/")
+# A line with several short items separated by spaces or bars: a menu.
+MENU = re.compile(r"^(?:\S{1,8}(?:\s+|\s*[|｜/]\s*)){3,}\S{1,8}$")
+
+# Chinese function words (pronouns, particles, prepositions, conjunctions, adverbs, copulas), in the
+# spirit of jusText's stoplists and the common HIT/Baidu stopword lists; a few Japanese particles
+# so that Japanese prose is recognised as prose too.
+STOPWORDS = frozenset(
+    """
+    的 了 是 在 和 有 也 就 都 而 及 与 着 或 被 把 让 给 向 从 对 于 以 为 因 由 将 并 但 又 还 更 很
+    最 太 才 再 已 已经 曾 正 在于 这 那 这个 那个 这些 那些 这样 那样 这里 那里 这种 那种 其 其中 之
+    所 所以 因为 因此 如果 虽然 但是 而且 并且 或者 还是 以及 只是 不过 然而 于是 然后 可是 即使 尽管
+    只要 只有 除了 关于 对于 根据 按照 通过 随着 经过 作为 为了 由于 自己 我 你 他 她 它 我们 你们
+    他们 她们 它们 大家 别人 人家 咱们 什么 怎么 怎样 为什么 哪 哪里 谁 多少 几 如何 不 没 没有 不是
+    无 非 别 要 会 能 可以 可能 应该 需要 必须 得 地 吗 呢 吧 啊 呀 哦 嘛 么 啦 一 一个 一些 一种 一样
+    一直 一起 一定 一般 个 些 种 次 上 下 中 里 内 外 前 后 时 时候 之后 之前 以后 以前 以上 以下 当
+    等 等等 到 去 来 过 说 看 做 用 使 比 跟 同 和 像 如 若 则 即 便 却 仍 也是 就是 都是 还有 不会
+    不能 不要 只 每 各 该 此 该 本 另 另外 其他 其它 任何 所有 很多 许多 非常 比较 特别 真 真的 越
+    越来越 之一 方面 情况 问题 时间 工作 进行 表示 认为 目前 现在 今天 当时 同时 开始 成为 出现 已 啦
+    們 這 那 個 為 與 對 從 說 還 會 沒有 這個 這些 所以 因為 但 將 於 時 後 來 過 讓 給 嗎 呢 吧
+    の に は を が で と も へ や から まで より て た だ です ます な し い る れ こと もの よう
+    """.split()
+)
+
+
+@dataclass(slots=True)
+class _Block:
+    """Per-segment working state of the classifier."""
+
+    n: int
+    cjk: int
+    cjk_ratio: float
+    sent: int
+    clause: int
+    final: bool
+    bullet: bool
+    digit_ratio: float
+    kind: str = "short"  # good | near | short | source | footer | ui | header | menu
+    stop_density: float = -1.0
+    zone: str = ""
+
+
+def _describe(segment: Segment) -> _Block:
+    text = segment.text
+    n = len(text)
+    cjk = len(_CJK.findall(text))
+    latin = len(_LATIN.findall(text))
+    block = _Block(
+        n=n,
+        cjk=cjk,
+        cjk_ratio=cjk / max(1, cjk + latin),
+        sent=len(_SENT_END.findall(text)),
+        clause=len(_CLAUSE.findall(text)),
+        final=bool(_FINAL.search(text)),
+        bullet=bool(BULLET.match(text)),
+        digit_ratio=len(_DIGIT.findall(text)) / max(1, n),
+    )
+    return block
+
+
+def _stop_density(segment: Segment) -> float:
+    if segment.tokens is None:
+        segment.tokens = tuple(jieba.lcut(segment.text, HMM=False))
+    words = [t for t in segment.tokens if _WORD.search(t)]
+    if not words:
+        return 0.0
+    return sum(1 for t in words if t in STOPWORDS) / len(words)
+
+
+def _initial(segment: Segment, b: _Block) -> str:
+    """The block's kind from its own form, before looking at neighbours."""
+    text = segment.text
+    if b.n <= SOURCE_MAX_CHARS and (SOURCE_LINE.search(text) or DATE_LINE.match(text)):
+        return "source"
+    if b.n <= FOOTER_MAX_CHARS and FOOTER.search(text):
+        return "footer"
+    if b.cjk >= PROSE_MIN_CJK and b.cjk_ratio >= PROSE_MIN_CJK_RATIO and (b.sent or b.clause):
+        b.stop_density = _stop_density(segment)
+        if b.stop_density >= PROSE_MIN_STOPWORD_DENSITY:
+            return "good"
+        return "near"
+    if b.n <= HEADER_MAX_CHARS and (HASHTAG_LINE.match(text) or COMMENT_HEADER.search(text)):
+        return "header"
+    if b.n <= HEADER_MAX_CHARS and not b.sent and (RECOMMEND.search(text) or ADVERT.search(text)):
+        return "header"
+    if b.n <= UI_MAX_CHARS and UI.search(text):
+        return "ui"
+    if not b.sent and not b.clause and MENU.match(text):
+        return "menu"
+    return "short"
+
+
+def _value(b: _Block) -> float:
+    if b.kind == "good":
+        return float(min(b.cjk, GOOD_VALUE_CAP))
+    if b.kind == "near":
+        return NEAR_FACTOR * min(b.cjk, GOOD_VALUE_CAP) - SHORT_COST
+    if b.kind == "short":
+        return -SHORT_COST
+    return -(NOISE_COST + NOISE_LENGTH_FACTOR * min(b.n, 80))
+
+
+def _main_run(blocks: list[_Block]) -> tuple[int, int]:
+    """The maximum-sum run of block values (Kadane); (start, end) inclusive, or (0, -1)."""
+    best, best_span = 0.0, (0, -1)
+    total, start = 0.0, 0
+    for i, b in enumerate(blocks):
+        if total <= 0:
+            total, start = 0.0, i
+        total += _value(b)
+        if total > best:
+            best, best_span = total, (start, i)
+    return best_span
+
+
+def _header_zone(text: str) -> str:
+    if ADVERT.search(text):
+        return "advertisement"
+    if COMMENT_HEADER.search(text):
+        return "comment"
+    if RECOMMEND.search(text):
+        return "recommendation"
+    return "unrelated_post"
+
+
+def _zones(segments: list[Segment], blocks: list[_Block], run: tuple[int, int]) -> None:
+    """Outside the run, a header gives its class to the blocks after it, up to the next header."""
+    zone = ""
+    for i, (segment, b) in enumerate(zip(segments, blocks)):
+        if run[0] <= i <= run[1]:
+            zone = ""
+            continue
+        if b.kind == "header":
+            zone = _header_zone(segment.text)
+        b.zone = zone
+
+
+def _noise_label(segment: Segment, b: _Block, before_run: bool) -> str:
+    if b.kind == "footer":
+        return "footer"
+    if b.kind == "ui":
+        return "ui_chrome"
+    if b.zone:
+        return b.zone
+    if b.kind == "header":
+        return _header_zone(segment.text)
+    if b.kind == "menu" or before_run:
+        return "navigation"
+    if b.kind in ("good", "near"):
+        return "unrelated_post"
+    return "ui_chrome"
+
+
+def _content_label(segment: Segment, b: _Block) -> str:
+    text = segment.text
+    if b.bullet:
+        return "list_item"
+    if b.n <= HEADING_MAX_CHARS and CAPTION.search(text):
+        return "caption"
+    if b.n <= HEADING_MAX_CHARS and not b.final and not b.sent:
+        return "heading"
+    return "paragraph"
+
+
+def _is_title_like(segment: Segment, b: _Block) -> bool:
+    return (
+        TITLE_MIN_CHARS <= b.n <= TITLE_MAX_CHARS
+        and b.kind in ("short", "near", "good")
+        and b.cjk_ratio >= PROSE_MIN_CJK_RATIO
+        and not b.bullet
+        and b.sent <= 1
+        and not segment.text.endswith(("。", "：", ":"))
+    )
+
+
+def _find_title(segments: list[Segment], blocks: list[_Block], run_start: int) -> int | None:
+    """The title: the last title-like block before a byline, else the nearest before the run."""
+    first = max(0, run_start - TITLE_LOOKBACK)
+    nearest = None
+    for i in range(run_start - 1, first - 1, -1):
+        if not _is_title_like(segments[i], blocks[i]):
+            continue
+        if nearest is None:
+            nearest = i
+        if i + 1 < len(blocks) and blocks[i + 1].kind == "source":
+            return i
+    if nearest is None and run_start < len(segments) and _is_title_like(segments[run_start], blocks[run_start]):
+        return run_start if blocks[run_start].kind != "good" else None
+    return nearest
+
+
+def _features(b: _Block) -> dict[str, float | int | str]:
+    features: dict[str, float | int | str] = {"kind": b.kind, "cjk": b.cjk}
+    if b.stop_density >= 0:
+        features["stop"] = round(b.stop_density, 3)
+    if b.zone:
+        features["zone"] = b.zone
+    return features
+
+
+def classify(segments: list[Segment]) -> None:
+    """Set label, score, features (and tokens where tokenised) on every segment, in place."""
+    blocks = [_describe(s) for s in segments]
+    for segment, b in zip(segments, blocks):
+        b.kind = _initial(segment, b)
+    run = _main_run(blocks)
+    _zones(segments, blocks, run)
+    title = _find_title(segments, blocks, run[0]) if run[1] >= run[0] else None
+
+    for i, (segment, b) in enumerate(zip(segments, blocks)):
+        inside = run[0] <= i <= run[1]
+        if i == title:
+            label, score = "title", 0.7
+        elif b.kind == "source" and (inside or _near(i, run)):
+            label, score = "source", 0.9
+        elif inside and b.kind in ("good", "near", "short"):
+            label = _content_label(segment, b)
+            score = 0.9 if b.kind == "good" else 0.6
+        elif not inside and b.kind == "good" and b.cjk >= OUTSIDE_MIN_CJK and not b.zone:
+            label, score = _content_label(segment, b), 0.6
+        else:
+            label = _noise_label(segment, b, i < run[0])
+            score = 0.8 if b.kind not in ("short", "near", "good") else 0.6
+        segment.label = label
+        segment.score = score
+        segment.features = _features(b)
+
+
+def _near(i: int, run: tuple[int, int]) -> bool:
+    """Bylines sit just before or just after the article run."""
+    return run[0] - TITLE_LOOKBACK <= i <= run[1] + 3

@@ -1,0 +1,127 @@
+"""Split raw page text into segments: the blocks a reader sees as one unit.
+
+Scrapers deliver text in three styles, often mixed on one page:
+
+* one block per line, blocks separated by blank lines (text-mode browsers);
+* one text node per line, so an inline link, a bracket or a counter stands on a line of its own;
+* prose hard-wrapped at a fixed width, so a sentence continues on the next line.
+
+Every non-blank line starts as its own piece. A piece is glued onto the previous one when the
+previous one evidently did not finish: it stops at the typical wrap width, it ends on a clause
+mark (，、：；) or an opening bracket, it is a sentence cut short after a comma, or the next line
+opens with a mark that cannot start a block. Blank lines and list markers always start a new
+segment.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from .records import Segment
+
+# A width shared by at least this many lines, and this share of the long lines, is a wrap width.
+WRAP_MIN_LINES = 3
+WRAP_MIN_SHARE = 0.2
+# Lines shorter than this are never counted when looking for the wrap width.
+WRAP_MIN_WIDTH = 16
+# A line this close to the wrap width (in characters) filled the line, so it is wrapped.
+WRAP_SLACK = 3
+# A piece longer than this is a block of its own even if it ends on a clause mark.
+MAX_SEGMENT_CHARS = 5000
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+# Sentence-final marks (closing quotes count when they follow one).
+_FINAL = re.compile(r"[。！？!?…~～]+[”’」』）)\]】\"']*$|\.$")
+# The line stops on a mark that announces more text.
+_OPEN_END = re.compile(r"[，、：；,;:（(《“「『【\[<—-]$")
+# The next line opens with a mark that cannot start a block.
+_CLOSE_START = re.compile(r"^[，。、；：！？）》」』】”’,.;:!?)\]]")
+# A clause mark inside the text: the piece is a sentence in progress.
+_CLAUSE = re.compile(r"[，；,;]")
+# List markers: bullets, "1." "1、" "(1)" "①", dashes.
+BULLET = re.compile(
+    r"^(?:[•·●○◆◇▪▫■□▶►➤✓✔\-–*+>]\s*"
+    r"|[0-9]{1,3}[.、)）](?![0-9])\s*"
+    r"|[(（][0-9一二三四五六七八九十]{1,3}[)）]\s*"
+    r"|[①-⑳⑴-⒇❶-❿]\s*"
+    r"|[一二三四五六七八九十]{1,3}、\s*)"
+)
+_ASCII_WORD_END = re.compile(r"[A-Za-z0-9]$")
+_ASCII_WORD_START = re.compile(r"^[A-Za-z0-9]")
+
+
+def _lines(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, stripped text) of every line; blank lines give an empty text."""
+    out: list[tuple[int, int, str]] = []
+    for m in _LINE.finditer(text):
+        raw = m.group(0).rstrip("\r\n")
+        if not raw and m.start() == len(text):
+            break
+        stripped = raw.strip()
+        if stripped:
+            lead = len(raw) - len(raw.lstrip())
+            start = m.start() + lead
+            out.append((start, start + len(stripped), stripped))
+        else:
+            out.append((m.start(), m.start(), ""))
+    return out
+
+
+def wrap_width(lines: list[str]) -> int | None:
+    """The width prose was hard-wrapped at, or None when the lines have no common width."""
+    lengths = [len(s) for s in lines if len(s) >= WRAP_MIN_WIDTH]
+    if len(lengths) < WRAP_MIN_LINES:
+        return None
+    counts = Counter(lengths)
+    # Wrapped lines fill the width exactly or stop a character short (a wide mark moved on).
+    best, best_n = 0, 0
+    for width in counts:
+        n = counts[width] + counts.get(width - 1, 0)
+        if n > best_n or (n == best_n and width > best):
+            best, best_n = width, n
+    if best_n >= WRAP_MIN_LINES and best_n >= WRAP_MIN_SHARE * len(lengths):
+        return best
+    return None
+
+
+def _continues(prev: str, prev_line: str, line: str, width: int | None) -> bool:
+    """Whether `line` carries on the piece `prev` (whose last physical line is `prev_line`)."""
+    if BULLET.match(line) or len(prev) > MAX_SEGMENT_CHARS:
+        return False
+    if _CLOSE_START.match(line):
+        return True
+    if width is not None and len(prev_line) >= width - WRAP_SLACK:
+        return True
+    if _FINAL.search(prev_line):
+        return False
+    if _OPEN_END.search(prev_line):
+        return True
+    return bool(_CLAUSE.search(prev))
+
+
+def _glue(left: str, right: str) -> str:
+    if _ASCII_WORD_END.search(left) and _ASCII_WORD_START.match(right):
+        return left + " " + right
+    return left + right
+
+
+def split_segments(text: str) -> list[Segment]:
+    """Cut `text` into segments with offsets into `text`; wrapped lines are joined back."""
+    lines = _lines(text)
+    width = wrap_width([s for _, _, s in lines if s])
+    segments: list[Segment] = []
+    blank_before = True
+    prev_line = ""
+    for start, end, stripped in lines:
+        if not stripped:
+            blank_before = True
+            continue
+        if segments and not blank_before and _continues(segments[-1].text, prev_line, stripped, width):
+            seg = segments[-1]
+            seg.text = _glue(seg.text, stripped)
+            seg.end = end
+        else:
+            segments.append(Segment(index=len(segments), text=stripped, start=start, end=end))
+        prev_line = stripped
+        blank_before = False
+    return segments
