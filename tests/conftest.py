@@ -1,0 +1,133 @@
+"""Shared fixtures: paths to the read-only corpora, the JSON Schemas, and the real Kafka broker."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+from workers.app import ensure_topics
+from workers.localkafka import Broker, free_port, spawn_worker, stop_process
+from workers.settings import Settings, client_options
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SEED = SHARED / "corpus" / "seed"
+DEV = SHARED / "corpus" / "dev"
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def seed_text() -> str:
+    return (SEED / "page.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def dev_pages() -> list[dict]:
+    return read_jsonl(DEV / "magic-html-article.jsonl") + read_jsonl(DEV / "magic-html-forum.jsonl")
+
+
+@pytest.fixture(scope="session")
+def validators() -> dict[str, Draft202012Validator]:
+    schemas = {p.name.removesuffix(".schema.json"): json.loads(p.read_text()) for p in (ROOT / "schemas").glob("*.schema.json")}
+    registry = Registry().with_resources(
+        (f"{name}.schema.json", Resource.from_contents(schema)) for name, schema in schemas.items()
+    )
+    for schema in schemas.values():
+        Draft202012Validator.check_schema(schema)
+    return {name: Draft202012Validator(schema, registry=registry) for name, schema in schemas.items()}
+
+
+@pytest.fixture(scope="session")
+def kafka() -> Iterator[str]:
+    """Bootstrap address of a real broker: KAFKA_BOOTSTRAP_SERVERS, or a local one for this session."""
+    if external := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        yield external
+        return
+    data_dir = Path(os.environ.get("TMPDIR", "/tmp")) / f"workers-test-broker-{uuid.uuid4().hex[:8]}"
+    broker = Broker(data_dir=data_dir, port=free_port()).start()
+    try:
+        yield broker.bootstrap
+    finally:
+        broker.stop()
+
+
+def isolated_settings(bootstrap: str, **overrides) -> Settings:
+    """Settings with topic names and a group of their own, so tests never see each other's messages."""
+    tag = uuid.uuid4().hex[:8]
+    names = {f"topic_{t}": f"{tag}.{t}" for t in ("raw", "articles", "metrics", "deadletter", "segments")}
+    return Settings(kafka_bootstrap_servers=bootstrap, app_id=f"test-{tag}", **names | overrides)
+
+
+def worker_env(settings: Settings) -> dict[str, str]:
+    return {k: str(v) for k, v in settings.model_dump(exclude_none=True).items()
+            if k.startswith(("topic_", "app_id", "processing_guarantee", "max_page_bytes", "fault_marker", "agent_"))}
+
+
+@pytest.fixture
+def start_worker(tmp_path: Path) -> Iterator[Callable]:
+    processes = []
+
+    def start(settings: Settings):
+        process = spawn_worker(settings.kafka_bootstrap_servers, tmp_path / f"worker{len(processes)}.log",
+                               **worker_env(settings))
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        stop_process(process)
+
+
+async def produce(settings: Settings, messages: list[tuple[bytes | None, bytes | None]]) -> None:
+    producer = AIOKafkaProducer(**client_options(settings), max_request_size=32 * 1024 * 1024, linger_ms=5)
+    await producer.start()
+    try:
+        futures = [await producer.send(settings.topic_raw, value=value, key=key) for key, value in messages]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def consume_until(settings: Settings, topics: list[str], done: Callable[[dict[str, list]], bool],
+                        timeout: float = 120.0, isolation_level: str = "read_uncommitted") -> dict[str, list]:
+    """Read `topics` from the start until `done(seen)` holds; seen maps topic to (key, value) pairs."""
+    consumer = AIOKafkaConsumer(*topics, **client_options(settings), auto_offset_reset="earliest",
+                                group_id=None, isolation_level=isolation_level, fetch_max_bytes=64 * 1024 * 1024,
+                                max_partition_fetch_bytes=32 * 1024 * 1024)
+    seen: dict[str, list] = {t: [] for t in topics}
+    await consumer.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while not done(seen):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"gave up after {timeout}s: {({t: len(v) for t, v in seen.items()})}")
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                for r in records:
+                    seen[r.topic].append((r.key, orjson.loads(r.value)))
+        return seen
+    finally:
+        await consumer.stop()
+
+
+@pytest.fixture
+async def topics_for(kafka: str) -> Callable:
+    async def make(**overrides) -> Settings:
+        settings = isolated_settings(kafka, **overrides)
+        await ensure_topics(settings)
+        return settings
+
+    return make

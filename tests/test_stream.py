@@ -1,0 +1,83 @@
+"""End to end on the real broker: a worker process, pages in with aiokafka, outputs read back."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import orjson
+import pytest
+
+from .conftest import consume_until, produce
+
+pytestmark = pytest.mark.kafka
+SEED_URL = "https://example.cn/news/changchun-auto-city"
+
+
+def articles_and_metrics_done(settings, expected_articles: int):
+    def done(seen):
+        articles = seen[settings.topic_articles]
+        facts = sum(value["fact_count"] for _, value in articles)
+        return len(articles) >= expected_articles and len(seen[settings.topic_metrics]) >= facts
+    return done
+
+
+async def test_reference_and_dev_pages_end_to_end(topics_for, start_worker, seed_text, dev_pages, validators):
+    settings = await topics_for()
+    start_worker(settings)
+    pages = [{"url": SEED_URL, "text": seed_text, "page_id": "seed", "fetched_at": "2020-10-20T08:00:00Z"}]
+    pages += [{"url": p["url"], "text": p["text"], "page_id": p["id"]} for p in dev_pages[:20]]
+    await produce(settings, [(p["url"].encode(), orjson.dumps(p)) for p in pages])
+
+    seen = await consume_until(settings, [settings.topic_articles, settings.topic_metrics, settings.topic_deadletter],
+                               articles_and_metrics_done(settings, len(pages)), timeout=180)
+
+    assert seen[settings.topic_deadletter] == []
+    articles = {key.decode(): value for key, value in seen[settings.topic_articles]}
+    assert set(articles) == {p["url"] for p in pages}
+    for value in articles.values():
+        assert not list(validators["article"].iter_errors(value))
+    for key, value in seen[settings.topic_metrics]:
+        assert not list(validators["metric"].iter_errors(value))
+        assert value["url"] == key.decode()
+
+    seed = articles[SEED_URL]
+    assert "长春国际汽车城建设纪实" in seed["title"]
+    assert seed["source"] == "吉林日报"
+    assert seed["page_id"] == "seed"
+    assert "10月的北国长春" in seed["body"] and "绘出更新更美的明天" in seed["body"]
+    for noise in ("CFW招聘", "湖南科技学院", "举报", "热门推荐", "来源:吉林日报"):
+        assert noise not in seed["body"]
+    seed_metrics = [v for k, v in seen[settings.topic_metrics] if k.decode() == SEED_URL]
+    money = {(Decimal(m["value"]), m["unit"]) for m in seed_metrics}
+    assert {(Decimal("294080000000"), "CNY"), (Decimal("10460000000"), "CNY")} <= money
+    output = next(m for m in seed_metrics if Decimal(m["value"]) == Decimal("294080000000"))
+    assert output["period"]["start"] == "2020-01" and output["period"]["end"] == "2020-08"
+    assert output["change"] == {"kind": "yoy", "value": "14.3", "unit": "%"}
+
+
+async def test_same_page_twice_gives_identical_ids(topics_for, start_worker, seed_text):
+    settings = await topics_for()
+    start_worker(settings)
+    page = orjson.dumps({"url": SEED_URL, "text": seed_text})
+    await produce(settings, [(SEED_URL.encode(), page), (SEED_URL.encode(), page)])
+
+    seen = await consume_until(settings, [settings.topic_articles, settings.topic_metrics],
+                               articles_and_metrics_done(settings, 2))
+    first, second = (value for _, value in seen[settings.topic_articles])
+    assert first["id"] == second["id"] and first["content_hash"] == second["content_hash"]
+    assert first["body"] == second["body"]
+    metric_ids = [value["id"] for _, value in seen[settings.topic_metrics]]
+    assert len(metric_ids) == 2 * first["fact_count"] > 0
+    assert sorted(metric_ids[: first["fact_count"]]) == sorted(metric_ids[first["fact_count"]:])
+
+
+async def test_bad_message_goes_to_dead_letters_and_worker_continues(topics_for, start_worker, validators):
+    settings = await topics_for()
+    start_worker(settings)
+    good = {"url": "https://example.cn/a", "text": "第一段正文，内容充实。\n\n第二段正文也很充实，说明了很多事情。"}
+    await produce(settings, [(b"bad", b"{not json"), (b"https://example.cn/a", orjson.dumps(good))])
+
+    seen = await consume_until(settings, [settings.topic_articles, settings.topic_deadletter],
+                               lambda s: s[settings.topic_articles] and s[settings.topic_deadletter])
+    (key, dead), = seen[settings.topic_deadletter]
+    assert key == b"bad" and dead["reason"] == "not_json"
+    assert not list(validators["deadletter"].iter_errors(dead))

@@ -1,0 +1,88 @@
+"""The Faust app: configuration, the orjson codec and the topics.
+
+Agents live in workers/agents.py; `python -m workers worker` runs them.
+"""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import faust
+import orjson
+from faust.serializers import codecs
+
+from .settings import Settings, faust_credentials, get_settings
+
+MAX_MESSAGE_BYTES = 32 * 1024 * 1024  # above the page cap, so an article of a capped page still fits
+
+
+class OrjsonCodec(codecs.Codec):
+    """JSON with orjson: fast, and it keeps non-ASCII text as UTF-8."""
+
+    def _dumps(self, obj: object) -> bytes:
+        return orjson.dumps(obj)
+
+    def _loads(self, data: bytes) -> object:
+        return orjson.loads(data)
+
+
+codecs.register("orjson", OrjsonCodec())
+
+
+def create_app(settings: Settings) -> faust.App:
+    return faust.App(
+        settings.app_id,
+        broker=[f"kafka://{host.strip()}" for host in settings.kafka_bootstrap_servers.split(",")],
+        broker_credentials=faust_credentials(settings),
+        processing_guarantee=settings.processing_guarantee,
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.topic_replication,
+        topic_allow_declare=False,  # topics are created by `python -m workers topics` / the worker command
+        consumer_auto_offset_reset="earliest",  # a new consumer group starts with every waiting page
+        producer_max_request_size=MAX_MESSAGE_BYTES,
+        consumer_max_fetch_size=MAX_MESSAGE_BYTES,
+        value_serializer="orjson",
+        key_serializer="raw",
+        web_enabled=True,
+        web_bind=settings.web_host,
+        web_port=settings.web_port,
+        datadir=Path(tempfile.gettempdir()) / f"{settings.app_id}-data",
+    )
+
+
+settings = get_settings()
+app = create_app(settings)
+
+raw_pages = app.topic(settings.topic_raw, value_serializer="raw", key_serializer="raw")
+articles = app.topic(settings.topic_articles)
+metrics = app.topic(settings.topic_metrics)
+deadletters = app.topic(settings.topic_deadletter)
+segments = app.topic(settings.topic_segments) if settings.topic_segments else None
+
+
+def output_topics(settings: Settings) -> list[str]:
+    return [t for t in (settings.topic_articles, settings.topic_metrics, settings.topic_deadletter,
+                        settings.topic_segments) if t]
+
+
+async def ensure_topics(settings: Settings) -> list[str]:
+    """Create the worker's topics that are missing; return the names created."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    from .settings import client_options
+
+    admin = AIOKafkaAdminClient(**client_options(settings))
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [settings.topic_raw, *output_topics(settings)]
+        missing = [name for name in wanted if name not in existing]
+        if missing:
+            await admin.create_topics([
+                NewTopic(name, settings.topic_partitions, settings.topic_replication,
+                         topic_configs={"max.message.bytes": str(MAX_MESSAGE_BYTES)})
+                for name in missing
+            ])
+        return missing
+    finally:
+        await admin.close()

@@ -1,0 +1,69 @@
+"""`process`: the worker's pipeline offline, JSONL of raw pages in, one JSONL result per line out."""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+
+import orjson
+from tqdm import tqdm
+
+from ..messages import article_message, metric_messages, segment_message, utc_now
+from ..pipeline import RejectedPage, decode_page, process_page
+from ..settings import get_settings
+
+
+def result_line(line: bytes, max_bytes: int) -> dict:
+    """The offline output for one input line; a rejected or failing line gives an `error` record."""
+    url, page_id = _identity(line)
+    try:
+        raw = decode_page(line, max_bytes)
+        result = process_page(raw)
+    except RejectedPage as exc:
+        return {"url": url, "id": page_id, "error": {"reason": exc.reason, "detail": exc.detail}}
+    except Exception as exc:  # one bad page must not stop a backfill
+        return {"url": url, "id": page_id, "error": {"reason": "pipeline_error", "detail": f"{type(exc).__name__}: {exc}"}}
+    return {
+        "url": raw.url,
+        "id": page_id,
+        "article": article_message(result, utc_now()),
+        "metrics": metric_messages(result),
+        "segments": [segment_message(result, s) for s in result.segments],
+    }
+
+
+def _identity(line: bytes) -> tuple[str | None, str | None]:
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None, None
+    if not isinstance(obj, dict):
+        return None, None
+    url, page_id = obj.get("url"), obj.get("id", obj.get("page_id"))
+    return (url if isinstance(url, str) else None), (page_id if isinstance(page_id, str) else None)
+
+
+def read_lines(path: str) -> Iterator[bytes]:
+    stream = sys.stdin.buffer if path == "-" else open(path, "rb")
+    with stream:
+        for line in stream:
+            if line.strip():
+                yield line.rstrip(b"\r\n")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workers process", description=__doc__)
+    parser.add_argument("--input", "-i", default="-", help="JSONL of raw page messages (- for stdin)")
+    parser.add_argument("--output", "-o", default="-", help="JSONL results (- for stdout)")
+    args = parser.parse_args(argv)
+    max_bytes = get_settings().max_page_bytes
+    out = sys.stdout.buffer if args.output == "-" else open(args.output, "wb")
+    errors = 0
+    with out, tqdm(desc="pages", unit="page", file=sys.stderr, disable=None) as progress:
+        for line in read_lines(args.input):
+            record = result_line(line, max_bytes)
+            errors += "error" in record
+            out.write(orjson.dumps(record) + b"\n")
+            progress.update()
+    print(f"{progress.n} pages, {errors} rejected", file=sys.stderr)
+    return 0

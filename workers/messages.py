@@ -1,0 +1,99 @@
+"""The messages the worker publishes, built from pipeline results (contracts in schemas/)."""
+from __future__ import annotations
+
+import base64
+from dataclasses import asdict
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from . import __version__
+from .pipeline import PageResult, stable_id
+from .pipeline.records import Fact, Segment
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def decimal_text(value: Decimal) -> str:
+    """Plain positional notation with every digit kept (never exponent form, never a float)."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def article_message(result: PageResult, processed_at: str) -> dict:
+    article = asdict(result.article)
+    article["paragraphs"] = list(article["paragraphs"])
+    article["headings"] = list(article["headings"])
+    article["keywords"] = list(article["keywords"])
+    article["fact_count"] = len(result.facts)
+    article["processed_at"] = processed_at
+    return article
+
+
+def metric_record(fact: Fact, article_id: str, segment: int | None) -> dict:
+    """A fact as published, without the page fields (the `facts` command prints exactly this)."""
+    record: dict = {
+        "id": fact_id(article_id, fact),
+        "subject": fact.subject,
+        "value": decimal_text(fact.value),
+        "unit": fact.unit,
+        "quantity": fact.quantity,
+        "qualifier": fact.qualifier,
+        "surface": fact.surface,
+        "sentence": fact.sentence,
+        "span": list(fact.span),
+        "segment": segment,
+    }
+    return record | fact_details(fact)
+
+
+def fact_details(fact: Fact) -> dict:
+    """The optional parts of a fact: range bounds, change and period, present only when stated."""
+    details: dict = {}
+    if fact.low is not None:
+        details["low"] = decimal_text(fact.low)
+    if fact.high is not None:
+        details["high"] = decimal_text(fact.high)
+    if fact.change is not None:
+        details["change"] = {"kind": fact.change.kind, "value": decimal_text(fact.change.value), "unit": fact.change.unit}
+    if fact.period is not None:
+        details["period"] = {"text": fact.period.text, "start": fact.period.start, "end": fact.period.end}
+    return details
+
+
+def fact_id(article_id: str, fact: Fact) -> str:
+    return stable_id(article_id, str(fact.span[0]), str(fact.span[1]), fact.unit, decimal_text(fact.value))
+
+
+def metric_messages(result: PageResult) -> list[dict]:
+    page = {"article_id": result.article.id, "page_id": result.article.page_id, "url": result.article.url}
+    return [page | metric_record(fact, result.article.id, seg) for fact, seg in zip(result.facts, result.fact_segments)]
+
+
+def segment_message(result: PageResult, segment: Segment) -> dict:
+    return {
+        "article_id": result.article.id,
+        "url": result.article.url,
+        "index": segment.index,
+        "text": segment.text,
+        "label": segment.label,
+        "score": round(float(segment.score), 4),
+        "features": segment.features,
+    }
+
+
+def deadletter_message(
+    value: bytes | None, key: bytes | None, reason: str, detail: str, topic: str, partition: int, offset: int
+) -> dict:
+    return {
+        "reason": reason,
+        "detail": detail[:2000],
+        "original_base64": None if value is None else base64.b64encode(value).decode("ascii"),
+        "original_key_base64": None if key is None else base64.b64encode(key).decode("ascii"),
+        "topic": topic,
+        "partition": partition,
+        "offset": offset,
+        "worker_version": __version__,
+        "failed_at": utc_now(),
+    }

@@ -1,0 +1,107 @@
+"""The pipeline: pure, synchronous functions from a raw page to a cleaned article and its facts.
+
+    split_segments → classify → assemble → extract_facts → keywords
+
+`process_page` is the single entry used by the stream worker and the offline commands alike.
+"""
+from __future__ import annotations
+
+import bisect
+import hashlib
+import re
+from collections import Counter
+
+import jieba
+
+from .assemble import assemble
+from .classify import classify
+from .decode import RejectedPage, decode_page, page_from_object
+from .facts import extract_facts, reference_year
+from .keywords import top_keywords
+from .records import CONTENT_LABELS, METADATA_LABELS, Article, PageResult, RawPage, Segment
+from .split import split_segments
+
+PIPELINE_VERSION = "0.1.0"
+BODY_SEPARATOR = "\n"
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+__all__ = [
+    "PIPELINE_VERSION",
+    "RejectedPage",
+    "decode_page",
+    "page_from_object",
+    "process_page",
+    "stable_id",
+]
+
+
+def stable_id(*parts: str) -> str:
+    """A deterministic id: the same inputs give the same id in every process and on every run."""
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def process_page(raw: RawPage) -> PageResult:
+    segments = split_segments(raw.text)
+    classify(segments)
+    draft = assemble(segments)
+    blocks = [text for _, text in draft.paragraphs]
+    body = BODY_SEPARATOR.join(blocks)
+    content_hash = hashlib.sha256(f"{draft.title or ''}\n{body}".encode("utf-8")).hexdigest()
+    article_id = stable_id(raw.url, content_hash)
+
+    year = reference_year(draft.title, draft.published, raw.fetched_at)
+    facts = tuple(extract_facts(body, year))
+    block_starts = _block_starts(blocks)
+    fact_segments = tuple(
+        draft.paragraphs[bisect.bisect_right(block_starts, fact.span[0]) - 1][0] for fact in facts
+    )
+
+    kept = Counter(s.label for s in segments if s.label in CONTENT_LABELS + METADATA_LABELS)
+    dropped = Counter(s.label for s in segments if s.label not in CONTENT_LABELS + METADATA_LABELS)
+    article = Article(
+        id=article_id,
+        url=raw.url,
+        title=draft.title,
+        body=body,
+        paragraphs=tuple(blocks),
+        headings=draft.headings,
+        source=draft.source,
+        author=draft.author,
+        published=draft.published,
+        keywords=top_keywords(_article_tokens(segments, {i for i, _ in draft.paragraphs})),
+        lang=raw.lang or _guess_lang(body),
+        content_hash=content_hash,
+        kept=dict(sorted(kept.items())),
+        dropped=dict(sorted(dropped.items())),
+        pipeline_version=PIPELINE_VERSION,
+        page_id=raw.page_id,
+    )
+    return PageResult(article=article, segments=tuple(segments), facts=facts, fact_segments=fact_segments)
+
+
+def _block_starts(blocks: list[str]) -> list[int]:
+    starts, offset = [], 0
+    for text in blocks:
+        starts.append(offset)
+        offset += len(text) + len(BODY_SEPARATOR)
+    return starts
+
+
+def _article_tokens(segments: list[Segment], body_indexes: set[int]) -> list[str]:
+    """Tokens of the body segments, tokenising only those the classifier left untokenised."""
+    tokens: list[str] = []
+    for segment in segments:
+        if segment.index in body_indexes:
+            if segment.tokens is None:
+                segment.tokens = tuple(jieba.lcut(segment.text, HMM=False))
+            tokens.extend(segment.tokens)
+    return tokens
+
+
+def _guess_lang(text: str) -> str:
+    han, latin = len(_HAN.findall(text)), len(_LATIN.findall(text))
+    if han == 0 and latin == 0:
+        return "und"
+    return "zh" if han * 3 >= latin else "en"

@@ -1,0 +1,24 @@
+"""Article keywords: TF-IDF over tokens the classifier already made, with jieba's IDF table.
+
+jieba.analyse.extract_tags would tokenise the body a second time; this reuses the tokens.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+import jieba.analyse
+
+KEYWORD_COUNT = 8
+MIN_TOKEN_CHARS = 2
+
+_IDF = jieba.analyse.default_tfidf.idf_freq
+_MEDIAN_IDF = jieba.analyse.default_tfidf.median_idf
+_WORDLIKE = re.compile(r"^[\u3400-\u9fffA-Za-z][\u3400-\u9fffA-Za-z0-9·\-]*$")
+
+
+def top_keywords(tokens: Iterable[str], count: int = KEYWORD_COUNT) -> tuple[str, ...]:
+    counts = Counter(t for t in tokens if len(t) >= MIN_TOKEN_CHARS and _WORDLIKE.match(t))
+    scored = sorted(((-n * _IDF.get(t, _MEDIAN_IDF), t) for t, n in counts.items()))
+    return tuple(t for _, t in scored[:count])

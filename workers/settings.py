@@ -1,0 +1,92 @@
+"""Worker configuration, read from environment variables (and an optional .env file).
+
+Every field maps to an upper-case variable of the same name, e.g. `KAFKA_BOOTSTRAP_SERVERS`.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    app_id: str = Field("cn-article-worker", description="Consumer group and Faust app id")
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", description="Comma-separated brokers")
+
+    topic_raw: str = "pages.raw"
+    topic_articles: str = "articles.cleaned"
+    topic_metrics: str = "metrics.facts"
+    topic_deadletter: str = "pages.deadletter"
+    topic_segments: str = Field("pages.segments", description="Audit topic; empty string disables it")
+    topic_partitions: int = Field(4, ge=1, description="Partitions of topics the worker creates")
+    topic_replication: int = Field(1, ge=1, description="Replication factor of topics the worker creates")
+
+    processing_guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"
+    max_page_bytes: int = Field(2 * 1024 * 1024, ge=1024, description="Raw messages above this are dead-lettered")
+    agent_concurrency: int = Field(1, ge=1, description="Pages processed at once per worker process")
+
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(6066, description="Health, metrics and inspection page")
+    log_level: str = "info"
+    log_json: bool = Field(False, description="One JSON object per log line")
+
+    # Raises inside the pipeline for pages whose text contains this marker; for fault tests only.
+    fault_marker: str | None = None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def ssl_context(settings: Settings):
+    """The TLS context for SSL and SASL_SSL, or None."""
+    if not settings.security_protocol.endswith("SSL"):
+        return None
+    from aiokafka.helpers import create_ssl_context
+
+    return create_ssl_context(
+        cafile=settings.ssl_cafile, certfile=settings.ssl_certfile, keyfile=settings.ssl_keyfile
+    )
+
+
+def client_options(settings: Settings) -> dict:
+    """Connection options for plain aiokafka clients (admin, feed, tail), matching the worker's."""
+    options: dict = {"bootstrap_servers": settings.kafka_bootstrap_servers,
+                     "security_protocol": settings.security_protocol}
+    if settings.security_protocol.startswith("SASL"):
+        options |= {
+            "sasl_mechanism": settings.sasl_mechanism,
+            "sasl_plain_username": settings.sasl_username,
+            "sasl_plain_password": settings.sasl_password.get_secret_value() if settings.sasl_password else None,
+        }
+    if (context := ssl_context(settings)) is not None:
+        options["ssl_context"] = context
+    return options
+
+
+def faust_credentials(settings: Settings):
+    """The same connection options in the form faust takes them."""
+    import faust
+
+    context = ssl_context(settings)
+    if settings.security_protocol.startswith("SASL"):
+        return faust.SASLCredentials(
+            username=settings.sasl_username,
+            password=settings.sasl_password.get_secret_value() if settings.sasl_password else None,
+            mechanism=settings.sasl_mechanism,
+            ssl_context=context,
+        )
+    return faust.SSLCredentials(context) if context is not None else None
