@@ -8,10 +8,12 @@ so a replayed page gives the same messages again.
 from __future__ import annotations
 
 import asyncio
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import faust
 
+from . import telemetry
 from .app import app, articles, deadletters, metrics, raw_pages, segments, settings
 from .messages import article_message, deadletter_message, metric_messages, segment_message, utc_now
 from .pipeline import PageResult, RejectedPage, decode_page, process_page
@@ -31,6 +33,8 @@ async def clean_pages(stream: faust.StreamT) -> None:
     loop = asyncio.get_running_loop()
     async for event in stream.events():
         message = event.message
+        started = time.perf_counter()
+        telemetry.PAGES_IN.inc()
         try:
             raw = decode_page(message.value, settings.max_page_bytes)
             result = await loop.run_in_executor(pipeline_threads, run_pipeline, raw)
@@ -41,6 +45,8 @@ async def clean_pages(stream: faust.StreamT) -> None:
             await dead_letter(message, "pipeline_error", f"{type(exc).__name__}: {exc}")
             continue
         await publish(result)
+        telemetry.record_page(result.timings, [s.label for s in result.segments], len(result.facts))
+        telemetry.PAGE_SECONDS.observe(time.perf_counter() - started)
 
 
 async def publish(result: PageResult) -> None:
@@ -56,3 +62,9 @@ async def dead_letter(message: faust.types.Message, reason: str, detail: str) ->
     record = deadletter_message(message.value, message.key, reason, detail,
                                 message.topic, message.partition, message.offset)
     await (await deadletters.send(key=message.key, value=record))
+    telemetry.DEAD_LETTERS.labels(reason).inc()
+
+
+@app.task
+async def watch_event_loop() -> None:
+    await telemetry.watch_event_loop()

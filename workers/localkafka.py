@@ -172,7 +172,7 @@ class Broker:
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise RuntimeError(f"broker exited with {process.returncode}; see {self.log_file}")
-            if asyncio.run(answers(self.bootstrap)):
+            if _listening(self.port) and asyncio.run(answers(self.bootstrap)):
                 return
             time.sleep(0.5)
         self.stop()
@@ -228,6 +228,14 @@ def stop_process(process: subprocess.Popen, timeout: float = STOP_TIMEOUT_S) -> 
             process.kill()
             process.wait()
     return process.returncode
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
 
 
 def _alive(pid: int) -> bool:

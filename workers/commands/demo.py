@@ -60,7 +60,7 @@ def show(console: Console, article: dict | None, metrics: list[dict], dead: list
     shown = {k: v for k, v in article.items() if k not in ("body", "paragraphs")}
     console.print_json(data=shown)
     console.print("[bold]body[/]")
-    console.print(article["body"])
+    console.print(article["body"], soft_wrap=True, highlight=False)
     console.rule(f"[bold]metrics.facts[/] · {len(metrics)} records")
     table = Table("subject", "value", "unit", "qualifier", "period", "change", "surface")
     for m in metrics:

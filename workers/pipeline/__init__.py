@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
+import time
 from collections import Counter
 
 import jieba
@@ -43,13 +44,17 @@ def stable_id(*parts: str) -> str:
 
 
 def process_page(raw: RawPage) -> PageResult:
+    clock = _StageClock()
     segments = split_segments(raw.text)
+    clock.lap("split")
     classify(segments)
+    clock.lap("classify")
     draft = assemble(segments)
     blocks = [text for _, text in draft.paragraphs]
     body = BODY_SEPARATOR.join(blocks)
     content_hash = hashlib.sha256(f"{draft.title or ''}\n{body}".encode("utf-8")).hexdigest()
     article_id = stable_id(raw.url, content_hash)
+    clock.lap("assemble")
 
     year = reference_year(draft.title, draft.published, raw.fetched_at)
     facts = tuple(extract_facts(body, year))
@@ -57,6 +62,9 @@ def process_page(raw: RawPage) -> PageResult:
     fact_segments = tuple(
         draft.paragraphs[bisect.bisect_right(block_starts, fact.span[0]) - 1][0] for fact in facts
     )
+    clock.lap("facts")
+    keywords = top_keywords(_article_tokens(segments, {i for i, _ in draft.paragraphs}))
+    clock.lap("keywords")
 
     kept = Counter(s.label for s in segments if s.label in CONTENT_LABELS + METADATA_LABELS)
     dropped = Counter(s.label for s in segments if s.label not in CONTENT_LABELS + METADATA_LABELS)
@@ -70,7 +78,7 @@ def process_page(raw: RawPage) -> PageResult:
         source=draft.source,
         author=draft.author,
         published=draft.published,
-        keywords=top_keywords(_article_tokens(segments, {i for i, _ in draft.paragraphs})),
+        keywords=keywords,
         lang=raw.lang or _guess_lang(body),
         content_hash=content_hash,
         kept=dict(sorted(kept.items())),
@@ -78,7 +86,21 @@ def process_page(raw: RawPage) -> PageResult:
         pipeline_version=PIPELINE_VERSION,
         page_id=raw.page_id,
     )
-    return PageResult(article=article, segments=tuple(segments), facts=facts, fact_segments=fact_segments)
+    return PageResult(article=article, segments=tuple(segments), facts=facts, fact_segments=fact_segments,
+                      timings=clock.laps)
+
+
+class _StageClock:
+    """Seconds spent in each stage of one page."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = now - self._last
+        self._last = now
 
 
 def _block_starts(blocks: list[str]) -> list[int]:

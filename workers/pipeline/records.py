@@ -121,3 +121,4 @@ class PageResult:
     segments: tuple[Segment, ...]
     facts: tuple[Fact, ...]
     fact_segments: tuple[int, ...]  # segment index each fact came from
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, for metrics and benchmarks

@@ -1,0 +1,51 @@
+"""Prometheus metrics of a worker process (served on the worker's web server at /metrics)."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+from prometheus_client import Counter, Gauge, Histogram
+
+STALL_PROBE_INTERVAL_S = 0.05
+
+PAGES_IN = Counter("worker_pages_in_total", "Raw page messages taken from the input topic")
+ARTICLES_OUT = Counter("worker_articles_out_total", "Cleaned articles published")
+FACTS_OUT = Counter("worker_facts_out_total", "Metric records published")
+DEAD_LETTERS = Counter("worker_dead_letters_total", "Messages sent to the dead-letter topic", ["reason"])
+SEGMENTS = Counter("worker_segments_total", "Segments classified, by label", ["label"])
+STAGE_SECONDS = Histogram(
+    "worker_stage_seconds", "Time per page in each pipeline stage", ["stage"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+PAGE_SECONDS = Histogram(
+    "worker_page_seconds", "Time from taking a page to all of its outputs acknowledged",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+LOOP_STALL = Histogram(
+    "worker_event_loop_stall_seconds", "How late the event loop ran a timer (heartbeats and commits wait as long)",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+LOOP_STALL_MAX = Gauge("worker_event_loop_stall_max_seconds", "Longest event-loop stall seen since start")
+CONSUMER_LAG = Gauge("worker_consumer_lag", "Messages behind the end of each assigned partition", ["topic", "partition"])
+
+
+def record_page(timings: dict[str, float], labels: list[str], facts: int) -> None:
+    for stage, seconds in timings.items():
+        STAGE_SECONDS.labels(stage).observe(seconds)
+    for label in labels:
+        SEGMENTS.labels(label).inc()
+    ARTICLES_OUT.inc()
+    FACTS_OUT.inc(facts)
+
+
+async def watch_event_loop(interval: float = STALL_PROBE_INTERVAL_S) -> None:
+    """Sleep `interval` over and over; any overshoot is time the loop could not run anything else."""
+    longest = 0.0
+    while True:
+        started = time.perf_counter()
+        await asyncio.sleep(interval)
+        stall = max(0.0, time.perf_counter() - started - interval)
+        LOOP_STALL.observe(stall)
+        if stall > longest:
+            longest = stall
+            LOOP_STALL_MAX.set(stall)
