@@ -37,6 +37,9 @@ PROSE_MIN_STOPWORD_DENSITY = 0.10
 OUTSIDE_MIN_CJK = 60
 # Noise recognised by keywords only when the block is short: in long prose the words are content.
 UI_MAX_CHARS = 40
+# ... or when UI words make up the block: this many hits and at most this many characters.
+UI_MIN_HITS = 3
+UI_DENSE_MAX_CHARS = 80
 FOOTER_MAX_CHARS = 200
 HEADER_MAX_CHARS = 20
 SOURCE_MAX_CHARS = 90
@@ -52,14 +55,23 @@ NEAR_FACTOR = 0.3
 SHORT_COST = 3.0
 NOISE_COST = 12.0
 NOISE_LENGTH_FACTOR = 0.5
+# A byline, a date line or a section header closes the article run: what follows is another item.
+BOUNDARY_COST = 150.0
+# A bulleted block longer than this that stops mid-sentence is a teaser for another page.
+TEASER_MIN_CHARS = 30
+# Inside the run, more than this many non-prose blocks in a row are page furniture (menus, share
+# bars) when they are tiny on average or partly recognised noise; code and numbered steps are not.
+MAX_INNER_GAP = 3
+FURNITURE_MAX_MEAN_CHARS = 12
+FURNITURE_MIN_NOISE_SHARE = 0.3
 
 # --- character classes and patterns -------------------------------------------------------------
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _DIGIT = re.compile(r"[0-9０-９]")
 _SENT_END = re.compile(r"[。！？!?…]")
-_CLAUSE = re.compile(r"[，、；：,;]")
-_FINAL = re.compile(r"[。！？!?…”」』）)]$")
+_CLAUSE = re.compile(r"[，、；：;]|,(?!\d)")
+_FINAL = re.compile(r"[。！？!?…][”’」』）)]?$")
 _WORD = re.compile(r"\w")
 
 SOURCE_LINE = re.compile(
@@ -83,11 +95,14 @@ UI = re.compile(
     r"微信|微博|QQ|赞|踩|跳转|首页|首頁|菜单|导航|切换|全部|更多|App|app|APP|\d+\s*(?:人|次|条)"
 )
 RECOMMEND = re.compile(
-    r"推荐|推薦|相关阅读|相关文章|相关新闻|相关链接|相关问题|类似问题|延伸阅读|猜你喜欢|热门|熱門|"
-    r"热点|热搜|排行|精彩|看点|大家都在看|为你|往期|专题"
+    r"推荐|推薦|(?:相关|相關)(?:阅读|閱讀|文章|新闻|新聞|链接|问题|内容|视频|资讯|话题|推荐)|类似问题|"
+    r"延伸阅读|猜你|热门|熱門|热点|热搜|热文|热榜|排行|大家都在看|看了又看|为你|往期|"
+    r"可能(?:还|還)?(?:想看|喜欢|喜歡|感兴趣|感興趣)|还想看|還想看|更多(?:文章|新闻|资讯|内容|精彩)"
 )
 ADVERT = re.compile(r"广告|廣告|推广|招聘|诚聘|赞助|商务合作|详情页|立即咨询|免费预约|优惠|抢购|加盟")
-COMMENT_HEADER = re.compile(r"(?:网友|全部|热门|最新|精彩)评论|评论区|\d+\s*条评论|评论\s*[(（]\d+|跟帖")
+COMMENT_HEADER = re.compile(
+    r"^\W*(?:\d+\s*条(?:评论|回复|留言)|(?:网友|全部|热门|最新|精彩)(?:评论|回复|留言)|评论区|评论\s*[(（]\d+|跟帖)"
+)
 HASHTAG_LINE = re.compile(r"^#[^#\s]{1,30}#$")
 CAPTION = re.compile(r"摄$|摄）$|图为|图片来源|图源|圖片|配图|（图|\(图|图：|图/")
 # A line with several short items separated by spaces or bars: a menu.
@@ -126,7 +141,7 @@ class _Block:
     final: bool
     bullet: bool
     digit_ratio: float
-    kind: str = "short"  # good | near | short | source | footer | ui | header | menu
+    kind: str = "short"  # good | near | short | source | footer | ui | header | menu | teaser
     stop_density: float = -1.0
     zone: str = ""
 
@@ -165,13 +180,17 @@ def _initial(segment: Segment, b: _Block) -> str:
         return "source"
     if b.n <= FOOTER_MAX_CHARS and FOOTER.search(text):
         return "footer"
+    if COMMENT_HEADER.search(text) or (b.n <= HEADER_MAX_CHARS and HASHTAG_LINE.match(text)):
+        return "header"
+    if b.n <= UI_DENSE_MAX_CHARS and len(UI.findall(text)) >= UI_MIN_HITS:
+        return "ui"
+    if b.bullet and b.n >= TEASER_MIN_CHARS and not b.final:
+        return "teaser"
     if b.cjk >= PROSE_MIN_CJK and b.cjk_ratio >= PROSE_MIN_CJK_RATIO and (b.sent or b.clause):
         b.stop_density = _stop_density(segment)
         if b.stop_density >= PROSE_MIN_STOPWORD_DENSITY:
             return "good"
         return "near"
-    if b.n <= HEADER_MAX_CHARS and (HASHTAG_LINE.match(text) or COMMENT_HEADER.search(text)):
-        return "header"
     if b.n <= HEADER_MAX_CHARS and not b.sent and (RECOMMEND.search(text) or ADVERT.search(text)):
         return "header"
     if b.n <= UI_MAX_CHARS and UI.search(text):
@@ -181,14 +200,38 @@ def _initial(segment: Segment, b: _Block) -> str:
     return "short"
 
 
+def _header_zone(text: str) -> str:
+    if ADVERT.search(text):
+        return "advertisement"
+    if COMMENT_HEADER.search(text):
+        return "comment"
+    if RECOMMEND.search(text):
+        return "recommendation"
+    return "unrelated_post"
+
+
+def _zones(segments: list[Segment], blocks: list[_Block]) -> None:
+    """A header gives its class to the blocks after it, up to the next header or byline."""
+    zone = ""
+    for segment, b in zip(segments, blocks):
+        if b.kind == "header":
+            zone = _header_zone(segment.text)
+        elif b.kind == "source":
+            zone = ""
+        b.zone = zone
+
+
 def _value(b: _Block) -> float:
-    if b.kind == "good":
-        return float(min(b.cjk, GOOD_VALUE_CAP))
-    if b.kind == "near":
-        return NEAR_FACTOR * min(b.cjk, GOOD_VALUE_CAP) - SHORT_COST
+    if b.kind in ("source", "header"):
+        return -BOUNDARY_COST
     if b.kind == "short":
         return -SHORT_COST
-    return -(NOISE_COST + NOISE_LENGTH_FACTOR * min(b.n, 80))
+    if b.kind not in ("good", "near"):
+        return -(NOISE_COST + NOISE_LENGTH_FACTOR * min(b.n, 80))
+    value = float(min(b.cjk, GOOD_VALUE_CAP))
+    if b.kind == "near":
+        value = NEAR_FACTOR * value - SHORT_COST
+    return value
 
 
 def _main_run(blocks: list[_Block]) -> tuple[int, int]:
@@ -204,26 +247,37 @@ def _main_run(blocks: list[_Block]) -> tuple[int, int]:
     return best_span
 
 
-def _header_zone(text: str) -> str:
-    if ADVERT.search(text):
-        return "advertisement"
-    if COMMENT_HEADER.search(text):
-        return "comment"
-    if RECOMMEND.search(text):
-        return "recommendation"
-    return "unrelated_post"
+def _extend(blocks: list[_Block], run: tuple[int, int]) -> tuple[int, int]:
+    """jusText's context rule at the edges: short finished sentences next to the run join it."""
+    start, end = run
+    while start > 0 and blocks[start - 1].kind in ("short", "near") and blocks[start - 1].final:
+        start -= 1
+    while end + 1 < len(blocks) and blocks[end + 1].kind in ("short", "near") and blocks[end + 1].final:
+        end += 1
+    return start, end
 
 
-def _zones(segments: list[Segment], blocks: list[_Block], run: tuple[int, int]) -> None:
-    """Outside the run, a header gives its class to the blocks after it, up to the next header."""
-    zone = ""
-    for i, (segment, b) in enumerate(zip(segments, blocks)):
-        if run[0] <= i <= run[1]:
-            zone = ""
+def _furniture(segments: list[Segment], blocks: list[_Block], run: tuple[int, int]) -> set[int]:
+    """Inside the run, long stretches of small or noisy blocks are page furniture, unless they are
+    the items of a list that the prose before them announces with a colon."""
+    out: set[int] = set()
+    i = run[0]
+    while i <= run[1]:
+        if blocks[i].kind in ("good", "near"):
+            i += 1
             continue
-        if b.kind == "header":
-            zone = _header_zone(segment.text)
-        b.zone = zone
+        j = i
+        while j <= run[1] and blocks[j].kind not in ("good", "near"):
+            j += 1
+        gap = range(i, j)
+        announced = i > 0 and segments[i - 1].text.endswith(("：", ":"))
+        mean_chars = sum(blocks[k].n for k in gap) / len(gap)
+        noise = sum(1 for k in gap if blocks[k].kind != "short") / len(gap)
+        furniture = mean_chars < FURNITURE_MAX_MEAN_CHARS or noise >= FURNITURE_MIN_NOISE_SHARE
+        if len(gap) > MAX_INNER_GAP and furniture and not (announced and all(blocks[k].bullet for k in gap)):
+            out.update(gap)
+        i = j
+    return out
 
 
 def _noise_label(segment: Segment, b: _Block, before_run: bool) -> str:
@@ -235,6 +289,8 @@ def _noise_label(segment: Segment, b: _Block, before_run: bool) -> str:
         return b.zone
     if b.kind == "header":
         return _header_zone(segment.text)
+    if b.kind == "teaser":
+        return "recommendation"
     if b.kind == "menu" or before_run:
         return "navigation"
     if b.kind in ("good", "near"):
@@ -275,9 +331,12 @@ def _find_title(segments: list[Segment], blocks: list[_Block], run_start: int) -
             nearest = i
         if i + 1 < len(blocks) and blocks[i + 1].kind == "source":
             return i
-    if nearest is None and run_start < len(segments) and _is_title_like(segments[run_start], blocks[run_start]):
-        return run_start if blocks[run_start].kind != "good" else None
     return nearest
+
+
+def _near(i: int, run: tuple[int, int]) -> bool:
+    """Bylines sit just before or just after the article run."""
+    return run[0] - TITLE_LOOKBACK <= i <= run[1] + 3
 
 
 def _features(b: _Block) -> dict[str, float | int | str]:
@@ -294,15 +353,19 @@ def classify(segments: list[Segment]) -> None:
     blocks = [_describe(s) for s in segments]
     for segment, b in zip(segments, blocks):
         b.kind = _initial(segment, b)
+    _zones(segments, blocks)
     run = _main_run(blocks)
-    _zones(segments, blocks, run)
-    title = _find_title(segments, blocks, run[0]) if run[1] >= run[0] else None
+    found = run[1] >= run[0]
+    if found:
+        run = _extend(blocks, run)
+    furniture = _furniture(segments, blocks, run) if found else set()
+    title = _find_title(segments, blocks, run[0]) if found else None
 
     for i, (segment, b) in enumerate(zip(segments, blocks)):
-        inside = run[0] <= i <= run[1]
+        inside = run[0] <= i <= run[1] and i not in furniture
         if i == title:
             label, score = "title", 0.7
-        elif b.kind == "source" and (inside or _near(i, run)):
+        elif b.kind == "source" and found and _near(i, run):
             label, score = "source", 0.9
         elif inside and b.kind in ("good", "near", "short"):
             label = _content_label(segment, b)
@@ -315,8 +378,3 @@ def classify(segments: list[Segment]) -> None:
         segment.label = label
         segment.score = score
         segment.features = _features(b)
-
-
-def _near(i: int, run: tuple[int, int]) -> bool:
-    """Bylines sit just before or just after the article run."""
-    return run[0] - TITLE_LOOKBACK <= i <= run[1] + 3
