@@ -4,14 +4,17 @@ Agents live in workers/agents.py; `python -m workers worker` runs them.
 """
 from __future__ import annotations
 
+import asyncio
 import tempfile
+import time
 from pathlib import Path
 
 import faust
 import orjson
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faust.serializers import codecs
 
-from .settings import Settings, faust_credentials, get_settings
+from .settings import Settings, client_options, faust_credentials, get_settings
 
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024  # above the page cap, so an article of a capped page still fits
 
@@ -37,7 +40,6 @@ def create_app(settings: Settings) -> faust.App:
         processing_guarantee=settings.processing_guarantee,
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication,
-        topic_allow_declare=False,  # topics are created by `python -m workers topics` / the worker command
         consumer_auto_offset_reset="earliest",  # a new consumer group starts with every waiting page
         producer_max_request_size=MAX_MESSAGE_BYTES,
         consumer_max_fetch_size=MAX_MESSAGE_BYTES,
@@ -67,10 +69,6 @@ def output_topics(settings: Settings) -> list[str]:
 
 async def ensure_topics(settings: Settings) -> list[str]:
     """Create the worker's topics that are missing; return the names created."""
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-
-    from .settings import client_options
-
     admin = AIOKafkaAdminClient(**client_options(settings))
     await admin.start()
     try:
@@ -83,6 +81,18 @@ async def ensure_topics(settings: Settings) -> list[str]:
                          topic_configs={"max.message.bytes": str(MAX_MESSAGE_BYTES)})
                 for name in missing
             ])
+            await _wait_for_leaders(admin, missing)
         return missing
     finally:
         await admin.close()
+
+
+async def _wait_for_leaders(admin: AIOKafkaAdminClient, topics: list[str], timeout: float = 30.0) -> None:
+    """New topics take a moment to elect partition leaders; producing before that only causes retries."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        described = await admin.describe_topics(topics)
+        if all(t["error_code"] == 0 and t["partitions"] and all(p["leader"] >= 0 for p in t["partitions"])
+               for t in described):
+            return
+        await asyncio.sleep(0.1)
