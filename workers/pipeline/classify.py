@@ -57,7 +57,12 @@ NOISE_COST = 12.0
 NOISE_LENGTH_FACTOR = 0.5
 # A byline, a date line or a section header closes the article run: what follows is another item.
 BOUNDARY_COST = 150.0
-# A bulleted block longer than this that stops mid-sentence is a teaser for another page.
+# Prose under a recommendation header that follows this much prose (CJK characters)
+# is worth only a share of its value: such lists come after the article they hang off.
+ZONE_AFTER_PROSE_CJK = 80
+ZONE_DAMPING = 0.25
+# A block with a bullet symbol, longer than this, that stops mid-sentence is a teaser for another
+# page (numbered items are left alone: they are usually steps of the article).
 TEASER_MIN_CHARS = 30
 # Inside the run, more than this many non-prose blocks in a row are page furniture (menus, share
 # bars) when they are tiny on average or partly recognised noise; code and numbered steps are not.
@@ -96,13 +101,14 @@ UI = re.compile(
 )
 RECOMMEND = re.compile(
     r"推荐|推薦|(?:相关|相關)(?:阅读|閱讀|文章|新闻|新聞|链接|问题|内容|视频|资讯|话题|推荐)|类似问题|"
-    r"延伸阅读|猜你|热门|熱門|热点|热搜|热文|热榜|排行|大家都在看|看了又看|为你|往期|"
+    r"延伸阅读|猜你|热门|熱門|热点|热搜|热文|热榜|排行|(?:也|都)在看|看了又看|为你|往期|"
     r"可能(?:还|還)?(?:想看|喜欢|喜歡|感兴趣|感興趣)|还想看|還想看|更多(?:文章|新闻|资讯|内容|精彩)"
 )
 ADVERT = re.compile(r"广告|廣告|推广|招聘|诚聘|赞助|商务合作|详情页|立即咨询|免费预约|优惠|抢购|加盟")
 COMMENT_HEADER = re.compile(
     r"^\W*(?:\d+\s*条(?:评论|回复|留言)|(?:网友|全部|热门|最新|精彩)(?:评论|回复|留言)|评论区|评论\s*[(（]\d+|跟帖)"
 )
+SYMBOL_BULLET = re.compile(r"^[•·●○◆◇▪▫■□▶►➤\-–*+>]")
 HASHTAG_LINE = re.compile(r"^#[^#\s]{1,30}#$")
 CAPTION = re.compile(r"摄$|摄）$|图为|图片来源|图源|圖片|配图|（图|\(图|图：|图/")
 # A line with several short items separated by spaces or bars: a menu.
@@ -144,6 +150,7 @@ class _Block:
     kind: str = "short"  # good | near | short | source | footer | ui | header | menu | teaser
     stop_density: float = -1.0
     zone: str = ""
+    damped: bool = False
 
 
 def _describe(segment: Segment) -> _Block:
@@ -184,7 +191,7 @@ def _initial(segment: Segment, b: _Block) -> str:
         return "header"
     if b.n <= UI_DENSE_MAX_CHARS and len(UI.findall(text)) >= UI_MIN_HITS:
         return "ui"
-    if b.bullet and b.n >= TEASER_MIN_CHARS and not b.final:
+    if b.bullet and b.n >= TEASER_MIN_CHARS and not b.final and (SYMBOL_BULLET.match(text) or not b.sent):
         return "teaser"
     if b.cjk >= PROSE_MIN_CJK and b.cjk_ratio >= PROSE_MIN_CJK_RATIO and (b.sent or b.clause):
         b.stop_density = _stop_density(segment)
@@ -211,14 +218,18 @@ def _header_zone(text: str) -> str:
 
 
 def _zones(segments: list[Segment], blocks: list[_Block]) -> None:
-    """A header gives its class to the blocks after it, up to the next header or byline."""
-    zone = ""
+    """A header gives its class to the blocks after it, up to the next header or byline; a list
+    header that follows the article's prose damps the prose under it."""
+    zone, damped, prose = "", False, 0
     for segment, b in zip(segments, blocks):
         if b.kind == "header":
             zone = _header_zone(segment.text)
+            damped = zone == "recommendation" and prose >= ZONE_AFTER_PROSE_CJK
         elif b.kind == "source":
-            zone = ""
-        b.zone = zone
+            zone, damped = "", False
+        elif b.kind == "good" and not zone:
+            prose += b.cjk
+        b.zone, b.damped = zone, damped
 
 
 def _value(b: _Block) -> float:
@@ -231,6 +242,8 @@ def _value(b: _Block) -> float:
     value = float(min(b.cjk, GOOD_VALUE_CAP))
     if b.kind == "near":
         value = NEAR_FACTOR * value - SHORT_COST
+    if b.damped:
+        value *= ZONE_DAMPING
     return value
 
 

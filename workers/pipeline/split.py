@@ -8,8 +8,9 @@ Scrapers deliver text in three styles, often mixed on one page:
 
 Every non-blank line starts as its own piece. A piece is glued onto the previous one when the
 previous one evidently did not finish: it stops at the typical wrap width, it ends on a clause
-mark (，、：；) or an opening bracket, it is a sentence cut short after a comma, or the next line
-opens with a mark that cannot start a block. Blank lines and list markers always start a new
+mark (，、：；) or an opening bracket, it is a bare list marker, the next line opens with a mark
+that cannot start a block, or — on pages that put text nodes on lines of their own — it is a
+sentence cut short after a comma. Blank lines and list markers always start a new
 segment.
 """
 from __future__ import annotations
@@ -22,12 +23,17 @@ from .records import Segment
 # A width shared by at least this many lines, and this share of the long lines, is a wrap width.
 WRAP_MIN_LINES = 3
 WRAP_MIN_SHARE = 0.2
+# ... or when this many lines reach the longest line's length.
+WRAP_MIN_FULL_LINES = 2
 # Lines shorter than this are never counted when looking for the wrap width.
 WRAP_MIN_WIDTH = 16
 # A line this close to the wrap width (in characters) filled the line, so it is wrapped.
 WRAP_SLACK = 3
 # A piece longer than this is a block of its own even if it ends on a clause mark.
 MAX_SEGMENT_CHARS = 5000
+# When at least this share of the lines stop on a clause mark, the page puts text nodes on lines
+# of their own, and a sentence cut short after a comma carries on over the next lines.
+FRAGMENTED_MIN_SHARE = 0.08
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 # Sentence-final marks (closing quotes count when they follow one).
@@ -68,8 +74,17 @@ def _lines(text: str) -> list[tuple[int, int, str]]:
 
 
 def wrap_width(lines: list[str]) -> int | None:
-    """The width prose was hard-wrapped at, or None when the lines have no common width."""
+    """The width prose was hard-wrapped at, or None when the lines have no common width.
+
+    Wrapped text has several lines at the full width and none beyond it; failing that (a few
+    unbreakable lines stick out), the width most lines share.
+    """
     lengths = [len(s) for s in lines if len(s) >= WRAP_MIN_WIDTH]
+    if not lengths:
+        return None
+    longest = max(lengths)
+    if sum(1 for n in lengths if n >= longest - 1) >= WRAP_MIN_FULL_LINES:
+        return longest
     if len(lengths) < WRAP_MIN_LINES:
         return None
     counts = Counter(lengths)
@@ -84,23 +99,34 @@ def wrap_width(lines: list[str]) -> int | None:
     return None
 
 
-def _continues(prev: str, prev_line: str, line: str, width: int | None) -> bool:
+def fragmented(lines: list[str]) -> bool:
+    """Whether the page breaks its sentences into one line per text node."""
+    if not lines:
+        return False
+    return sum(1 for s in lines if _OPEN_END.search(s)) >= FRAGMENTED_MIN_SHARE * len(lines)
+
+
+def _continues(prev: str, prev_line: str, line: str, width: int | None, in_nodes: bool) -> bool:
     """Whether `line` carries on the piece `prev` (whose last physical line is `prev_line`)."""
-    if BULLET.match(line) or len(prev) > MAX_SEGMENT_CHARS:
+    if BULLET.fullmatch(prev_line):
+        return True
+    if len(prev) > MAX_SEGMENT_CHARS:
+        return False
+    if width is not None and len(prev_line) >= width - WRAP_SLACK:
+        return True
+    if BULLET.match(line):
         return False
     if _CLOSE_START.match(line):
-        return True
-    if width is not None and len(prev_line) >= width - WRAP_SLACK:
         return True
     if _FINAL.search(prev_line):
         return False
     if _OPEN_END.search(prev_line):
         return True
-    return bool(_CLAUSE.search(prev))
+    return in_nodes and bool(_CLAUSE.search(prev))
 
 
 def _glue(left: str, right: str) -> str:
-    if _ASCII_WORD_END.search(left) and _ASCII_WORD_START.match(right):
+    if (_ASCII_WORD_END.search(left) and _ASCII_WORD_START.match(right)) or BULLET.fullmatch(left):
         return left + " " + right
     return left + right
 
@@ -108,7 +134,9 @@ def _glue(left: str, right: str) -> str:
 def split_segments(text: str) -> list[Segment]:
     """Cut `text` into segments with offsets into `text`; wrapped lines are joined back."""
     lines = _lines(text)
-    width = wrap_width([s for _, _, s in lines if s])
+    texts = [s for _, _, s in lines if s]
+    width = wrap_width(texts)
+    in_nodes = fragmented(texts)
     segments: list[Segment] = []
     blank_before = True
     prev_line = ""
@@ -116,7 +144,7 @@ def split_segments(text: str) -> list[Segment]:
         if not stripped:
             blank_before = True
             continue
-        if segments and not blank_before and _continues(segments[-1].text, prev_line, stripped, width):
+        if segments and not blank_before and _continues(segments[-1].text, prev_line, stripped, width, in_nodes):
             seg = segments[-1]
             seg.text = _glue(seg.text, stripped)
             seg.end = end
