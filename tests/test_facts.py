@@ -1,0 +1,178 @@
+"""Fact extraction: the reference page, and a table of cases taken from real sentences."""
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from workers.pipeline.facts import extract_facts, reference_year
+from workers.pipeline.records import Fact
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "corpus"
+SEED = SHARED / "seed"
+CASES = Path(__file__).resolve().parent / "data" / "fact_cases.jsonl"
+SEED_YEAR = 2020
+END_OF_ARTICLE = "来源:"
+
+
+def _seed_parts() -> tuple[str, str]:
+    """(article paragraphs joined by newlines, everything after the article)."""
+    lines = (SEED / "page.txt").read_text(encoding="utf-8").split("\n")
+    end = next(i for i, line in enumerate(lines) if line.startswith(END_OF_ARTICLE))
+    article = "\n".join(line.strip() for line in lines[1:end] if line.strip())
+    return article, "\n".join(lines[end + 1:])
+
+
+def _gold() -> list[dict]:
+    return [json.loads(line) for line in (SEED / "facts.gold.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def _longest_common(a: str, b: str) -> int:
+    best = 0
+    for i in range(len(a)):
+        for j in range(i + best + 1, len(a) + 1):
+            if a[i:j] in b:
+                best = j - i
+            else:
+                break
+    return best
+
+
+def _names_same_thing(subject: str, gold: str) -> bool:
+    """The subject is inside the gold subject, or the other way round, or they share 4+ characters."""
+    return subject in gold or gold in subject or _longest_common(subject, gold) >= 4
+
+
+seed_required = pytest.mark.skipif(not SEED.exists(), reason="shared corpus not mounted")
+
+
+@seed_required
+def test_seed_page_recall_precision_and_subjects() -> None:
+    article, _ = _seed_parts()
+    facts = extract_facts(article, SEED_YEAR)
+    gold = _gold()
+    matched: list[tuple[dict, Fact]] = []
+    for g in gold:
+        hits = [f for f in facts if f.surface == g["surface"] and f.value == Decimal(str(g["value"]))
+                and f.unit == g["unit"] and _names_same_thing(f.subject, g["subject"])]
+        if hits:
+            matched.append((g, hits[0]))
+    assert len(matched) >= 20, [g["surface"] for g in gold if g not in [m[0] for m in matched]]
+    extras = len(facts) - len(matched)
+    assert len(matched) / len(facts) >= 0.9, f"{extras} extra facts"
+    for fact in facts:
+        assert article[fact.span[0]:fact.span[1]] == fact.surface
+        assert fact.sentence in article and fact.surface in fact.sentence
+
+
+@seed_required
+def test_seed_page_periods_and_changes() -> None:
+    article, _ = _seed_parts()
+    facts = {f.surface: f for f in extract_facts(article, SEED_YEAR)}
+    for g in _gold()[:2]:
+        fact = facts[g["surface"]]
+        assert fact.period is not None and fact.period.text == g["period"]["text"]
+        assert (fact.period.start, fact.period.end) == (g["period"]["start"], g["period"]["end"])
+        assert fact.change is not None
+        assert (fact.change.kind, fact.change.value, fact.change.unit) == (
+            g["change"]["kind"], Decimal(str(g["change"]["value"])), g["change"]["unit"])
+    assert facts["49个"].period == facts["2940.8亿元"].period  # the paragraph's period covers all three
+
+
+@seed_required
+def test_seed_page_noise_figures_never_come_from_the_article() -> None:
+    """Figures of the recruitment post, the university post and the recommendations are not the article's."""
+    article, noise = _seed_parts()
+    for fact in extract_facts(article, SEED_YEAR):
+        assert fact.surface in article
+        if fact.surface in noise:
+            assert fact.sentence in article
+    noise_only = {f.surface for f in extract_facts(noise, SEED_YEAR)} - {
+        f.surface for f in extract_facts(article, SEED_YEAR)}
+    assert noise_only, "the noise part has figures of its own, so the check above is not vacuous"
+    assert not noise_only & {f.surface for f in extract_facts(article, SEED_YEAR)}
+
+
+@seed_required
+def test_seed_page_rejects_names_formulas_and_dates() -> None:
+    article, _ = _seed_parts()
+    surfaces = [f.surface for f in extract_facts(article, SEED_YEAR)]
+    for not_a_fact in ("2020", "第四届", "10月", "6月", "1个", "6个", "24小时", "10亿元", "5000万元", "长春"):
+        assert not_a_fact not in surfaces
+
+
+def test_reference_year_prefers_title_then_dates() -> None:
+    assert reference_year("【直击2020中德汽车大会】目标:万亿级产业集群", "2021-03-01", None) == 2020
+    assert reference_year("万亿级产业集群", "2021-03-01T08:00:00+08:00", "2022-01-01") == 2021
+    assert reference_year(None, None, "2022-01-01T00:00:00Z") == 2022
+    assert reference_year("无年份", None, None) is None
+    assert reference_year("第12345期", None, None) is None
+
+
+def _case_id(case: dict) -> str:
+    return case["sentence"][:24]
+
+
+def _load_cases() -> list[dict]:
+    return [json.loads(line) for line in CASES.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+CASE_TABLE = _load_cases()
+
+
+def test_case_table_is_large_and_real() -> None:
+    assert len(CASE_TABLE) >= 300
+    assert sum(1 for c in CASE_TABLE if not c["expected"]) >= 40
+
+
+def _check(fact: Fact, want: dict, sentence: str) -> None:
+    assert fact.value == Decimal(want["value"]), (fact.surface, fact.value)
+    assert fact.unit == want["unit"], (fact.surface, fact.unit)
+    assert fact.qualifier == want.get("qualifier", "exact"), (fact.surface, fact.qualifier)
+    assert sentence[fact.span[0]:fact.span[1]] == fact.surface
+    if "subject_contains" in want:
+        assert want["subject_contains"] in fact.subject, (fact.surface, fact.subject)
+    if "low" in want:
+        assert (fact.low, fact.high) == (Decimal(want["low"]), Decimal(want["high"]))
+    if "period" in want:
+        assert fact.period is not None, fact.surface
+        assert [fact.period.text, fact.period.start, fact.period.end] == want["period"]
+    if "change" in want:
+        assert fact.change is not None, fact.surface
+        assert [fact.change.kind, str(fact.change.value), fact.change.unit] == want["change"]
+    else:
+        assert fact.change is None, (fact.surface, fact.change)
+
+
+@pytest.mark.parametrize("case", CASE_TABLE, ids=_case_id)
+def test_case(case: dict) -> None:
+    facts = extract_facts(case["sentence"], case.get("reference_year"))
+    got = {f.surface: f for f in facts}
+    for not_wanted in case.get("not", []):
+        assert not_wanted not in got, not_wanted
+    if case.get("only", True):
+        assert sorted(got) == sorted(w["surface"] for w in case["expected"])
+    for want in case["expected"]:
+        assert want["surface"] in got, (want["surface"], sorted(got))
+        _check(got[want["surface"]], want, case["sentence"])
+
+
+def test_speed_on_a_long_body() -> None:
+    body = "\n".join(c["sentence"] for c in CASE_TABLE)[:10_000]
+    extract_facts(body, 2023)
+    start = time.perf_counter()
+    for _ in range(5):
+        extract_facts(body, 2023)
+    per_call = (time.perf_counter() - start) / 5
+    assert per_call < 0.05, per_call
+
+
+def test_no_catastrophic_backtracking() -> None:
+    hostile = "1" * 5000 + "万" * 3000 + "一十百千" * 2000 + "1,000" * 2000 + "至" * 1000
+    start = time.perf_counter()
+    extract_facts(hostile, 2020)
+    assert time.perf_counter() - start < 1.0
