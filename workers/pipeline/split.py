@@ -110,7 +110,7 @@ def _continues(prev: str, prev_line: str, line: str, width: int | None, in_nodes
     """Whether `line` carries on the piece `prev` (whose last physical line is `prev_line`)."""
     if BULLET.fullmatch(prev_line):
         return True
-    if len(prev) > MAX_SEGMENT_CHARS:
+    if len(prev) > MAX_SEGMENT_CHARS or (BULLET.match(line) and BULLET.match(prev)):
         return False
     if width is not None and len(prev_line) >= width - WRAP_SLACK:
         return True

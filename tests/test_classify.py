@@ -1,0 +1,137 @@
+"""Labelling segments: the reference page line by line, and the signals behind the labels."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import SEED
+from workers.pipeline.classify import classify
+from workers.pipeline.records import CONTENT_LABELS, LABELS, NOISE_LABELS, Segment
+from workers.pipeline.split import split_segments
+
+IN_ARTICLE = set(CONTENT_LABELS)
+
+
+@pytest.fixture(scope="module")
+def seed_pairs(seed_text: str) -> list[tuple[dict, Segment]]:
+    gold = [json.loads(line) for line in (SEED / "segments.gold.jsonl").read_text(encoding="utf-8").splitlines()]
+    segments = split_segments(seed_text)
+    classify(segments)
+    assert len(segments) == len(gold)
+    return list(zip(gold, segments))
+
+
+def labelled(raw: str) -> list[Segment]:
+    segments = split_segments(raw)
+    classify(segments)
+    return segments
+
+
+def test_every_seed_line_is_on_the_right_side_of_the_article(seed_pairs) -> None:
+    wrong = [(g["line"], g["label"], s.label) for g, s in seed_pairs if (g["label"] in IN_ARTICLE) != (s.label in IN_ARTICLE)]
+    assert wrong == []
+
+
+def test_seed_title_headings_and_source(seed_pairs) -> None:
+    by_label: dict[str, list[str]] = {}
+    for g, s in seed_pairs:
+        if g["label"] in ("title", "heading", "source"):
+            by_label.setdefault(g["label"], []).append(s.label)
+    assert by_label["title"] == ["title"]
+    assert by_label["heading"] == ["heading"] * 6
+    assert by_label["source"] == ["source"]
+
+
+def test_seed_noise_lines_get_their_own_class(seed_pairs) -> None:
+    noise = [(g["label"], s.label) for g, s in seed_pairs if g["label"] in NOISE_LABELS]
+    right = sum(1 for want, got in noise if want == got)
+    assert len(noise) > 40
+    assert right >= 0.95 * len(noise)
+
+
+def test_labels_scores_and_features_are_set(seed_pairs) -> None:
+    for _, s in seed_pairs:
+        assert s.label in LABELS
+        assert 0.0 <= s.score <= 1.0
+        assert s.features and len(s.features) <= 6
+
+
+def test_prose_is_tokenised_once_and_menus_not_at_all(seed_pairs) -> None:
+    paragraphs = [s for g, s in seed_pairs if g["label"] == "paragraph" and len(s.text) >= 30]
+    assert all(s.tokens is not None and "".join(s.tokens) == s.text for s in paragraphs)
+    bullets = [s for g, s in seed_pairs if s.text.startswith("•") and len(s.text) < 15]
+    assert bullets and all(s.tokens is None for s in bullets)
+
+
+def test_recommendation_list_after_the_article(seed_pairs) -> None:
+    entries = [s.label for g, s in seed_pairs if g["label"] == "recommendation"]
+    assert entries.count("recommendation") == len(entries)
+
+
+NAV = "首页\n新闻\n体育\n财经\n登录\n注册\n"
+FOOTER = "\n关于我们 | 联系我们\n版权所有 © 2024 京ICP备12345678号\n"
+
+
+def test_traditional_chinese_article_is_kept() -> None:
+    article = (
+        "（法新社羅馬19日電） 德國網球好手茲韋列夫（Alexander Zverev）今天以6比4、7比5擊敗智利選手賈瑞（Nicolas Jarry），"
+        "在義大利公開賽拿下他2年前在法國公開賽受傷以來最重要的冠軍。\n\n"
+        "世界排名第5的茲韋列夫，今天是繼2017年後再度在義大利網賽封王，為下週末登場的法國公開賽做好暖身。\n\n"
+        "他2022年在法網男單四強賽時，曾以恐怖角度傷及腳踝。\n\n"
+        "他今天在賽後感性地說，「羅馬對我來說是意義非凡地地方。」\n"
+    )
+    segments = labelled(NAV + "\n義大利公開賽 茲韋列夫封王\n\n" + article + FOOTER)
+    kept = [s.text for s in segments if s.label == "paragraph"]
+    assert kept == [p for p in article.split("\n\n") if p.strip()] or kept == [p.strip() for p in article.split("\n\n")]
+    assert {s.label for s in segments if s.text in ("首页", "登录")} <= set(NOISE_LABELS)
+    assert [s.label for s in segments if "ICP" in s.text] == ["footer"]
+
+
+def test_article_mixing_english_is_kept() -> None:
+    paragraphs = [
+        "对于第2条，在mac高版本上是不适用的（即容器之间可以通过hostname来访问），虽然翻遍了官方文档，也没找到支持的论据，"
+        "只能怀疑是高版本的feature（linux podman版本4.4.1，mac podman版本4.8.3）。",
+        "Jenny的公司主营家具五金类产品。那些 Made in China的大件小件，不少是经由红海航线之旅，输送到世界各地的货架上，"
+        "进而为祖国每年数十万亿的出口交易额，再添九位数。",
+    ]
+    segments = labelled(NAV + "\n" + "\n\n".join(paragraphs) + "\n" + FOOTER)
+    assert [s.text for s in segments if s.label == "paragraph"] == paragraphs
+
+
+def test_english_headline_list_is_not_the_article() -> None:
+    teasers = "\n".join(
+        f"+ News • {i} 小時前\nNvidia stock closes above $1,000 for the first time ever following report {i}"
+        for i in range(1, 12)
+    )
+    article = "路透月度調查顯示，日本企業信心5月保持穩定，但製造業及服務業反映，日圓疲弱帶來的通脹壓力正損害利潤，企業面對原材料價格、勞動力及電費等成本上升。"
+    segments = labelled(teasers + "\n\n" + article + "\n")
+    assert [s.text for s in segments if s.label in IN_ARTICLE and s.label != "title"] == [article]
+
+
+def test_recommendation_header_and_teasers_after_the_article() -> None:
+    article = "\n\n".join(
+        [
+            "习近平在上海调研期间专门召开这次座谈会。座谈会上，国家发展改革委主任郑栅洁、上海市委书记陈吉宁先后发言，就推进长三角一体化发展汇报工作情况、提出意见建议。",
+            "听取大家发言后，习近平发表了重要讲话。他指出，长三角一体化发展战略提出并实施5年来，规划政策体系形成并不断完善，现代化产业体系加快建立。",
+        ]
+    )
+    tail = "\n\n相关阅读\n* 电动车多次降价，品质是否有保障？\n* “网络厕所”会造成什么影响？\n* 华强北的二手手机是否靠谱？\n"
+    segments = labelled(article + tail)
+    assert [s.label for s in segments[-4:]] == ["recommendation"] * 4
+    assert [s.label for s in segments[:2]] == ["paragraph", "paragraph"]
+
+
+def test_ui_chrome_and_byline() -> None:
+    segments = labelled(
+        "来源：新华社 作者：张三 2023-12-01 14:43\n\n"
+        "新华社上海11月30日电 中共中央总书记习近平30日上午在上海主持召开深入推进长三角一体化发展座谈会并发表重要讲话，他强调要完整、准确、全面贯彻新发展理念。\n\n"
+        "分享到： 微信 微博 QQ空间\n"
+    )
+    assert [s.label for s in segments] == ["source", "paragraph", "ui_chrome"]
+
+
+def test_no_segments_is_fine() -> None:
+    segments: list[Segment] = []
+    classify(segments)
+    assert segments == []

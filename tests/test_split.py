@@ -1,0 +1,92 @@
+"""Splitting raw text into segments in every style scrapers deliver."""
+from __future__ import annotations
+
+import json
+
+from tests.conftest import SEED
+from tests.renderings import hard_wrap, one_node_per_line
+from workers.pipeline.split import split_segments, wrap_width
+
+
+def texts(raw: str) -> list[str]:
+    return [s.text for s in split_segments(raw)]
+
+
+def test_seed_page_gives_one_segment_per_line(seed_text: str) -> None:
+    gold = [json.loads(line) for line in (SEED / "segments.gold.jsonl").read_text(encoding="utf-8").splitlines()]
+    segments = split_segments(seed_text)
+    assert [s.text for s in segments] == [g["text"].strip() for g in gold]
+    assert [s.index for s in segments] == list(range(len(segments)))
+
+
+def test_offsets_point_into_the_raw_text(seed_text: str) -> None:
+    for segment in split_segments(seed_text):
+        assert seed_text[segment.start:segment.end] == segment.text
+
+
+def test_blank_lines_separate_paragraphs() -> None:
+    raw = "第一段，说了一件事。\n\n第二段也说了一件事。\n\n\n第三段。"
+    assert texts(raw) == ["第一段，说了一件事。", "第二段也说了一件事。", "第三段。"]
+
+
+def test_hard_wrapped_paragraph_is_joined_back(seed_text: str) -> None:
+    paragraphs = [p.strip() for p in seed_text.split("\n\n") if len(p.strip()) > 120][:5]
+    raw = hard_wrap("\n\n".join(paragraphs), width=38)
+    assert raw.count("\n") > 3 * len(paragraphs)
+    assert texts(raw) == paragraphs
+
+
+def test_wrapped_paragraphs_without_blank_lines_between_them() -> None:
+    first = "今年2月，长春市委、市政府创造性提出打造长春国际汽车城，并获得省政府正式批复。"
+    second = "随后，长春国际汽车城成为长春高质量发展“四大板块”战略的重要一极，进展迅速。"
+    raw = hard_wrap(first, 20) + hard_wrap(first, 20) + hard_wrap(second, 20)
+    assert wrap_width(raw.splitlines()) == 20
+    joined = "".join(texts(raw))
+    assert joined == first + first + second
+
+
+def test_wrapped_english_words_are_glued_with_a_space() -> None:
+    raw = "Compared to the rest of the world, the US economy\nlooks fantastic. Our columnist explains why some\nAmericans can't see it, and what comes next here.\n"
+    assert texts(raw) == [
+        "Compared to the rest of the world, the US economy looks fantastic. Our columnist explains why some "
+        "Americans can't see it, and what comes next here."
+    ]
+
+
+def test_text_nodes_on_their_own_lines_rejoin_into_sentences() -> None:
+    raw = one_node_per_line(
+        "1至8月，长春汽开区规上工业产值实现2940.8亿元，同比增长14.3%；累计开(复)工投资10亿元以上项目49个。\n"
+        "来源：吉林日报\n"
+    )
+    assert "\n(复)\n" in raw
+    assert texts(raw)[0] == "1至8月，长春汽开区规上工业产值实现2940.8亿元，同比增长14.3%；累计开(复)工投资10亿元以上项目49个。"
+
+
+def test_menu_items_on_their_own_lines_stay_apart() -> None:
+    assert texts("首页\n新闻\n体育\n财经\n") == ["首页", "新闻", "体育", "财经"]
+
+
+def test_bullets_start_new_segments() -> None:
+    raw = "主要工作：\n1. 承担地震监测\n2. 负责应急反应\n• 知行楼\n* 首页\n- 条目\n① 第一\n#每日一善#\n"
+    assert texts(raw) == ["主要工作：", "1. 承担地震监测", "2. 负责应急反应", "• 知行楼", "* 首页", "- 条目", "① 第一", "#每日一善#"]
+
+
+def test_bare_bullet_joins_its_item() -> None:
+    assert texts("•\n洛宁县:“沃野问农”路线\n•\n青海:卤水成因研究\n") == ["• 洛宁县:“沃野问农”路线", "• 青海:卤水成因研究"]
+
+
+def test_emoji_traditional_and_fullwidth_punctuation_survive() -> None:
+    raw = "✨新生攻略 | 教学楼篇✨\n\n即將邁入第五年，我們常常感嘆！\n\n发布 👍 0 举报 写留言 🖊\n"
+    assert texts(raw) == ["✨新生攻略 | 教学楼篇✨", "即將邁入第五年，我們常常感嘆！", "发布 👍 0 举报 写留言 🖊"]
+
+
+def test_windows_line_endings() -> None:
+    raw = "第一段。\r\n\r\n第二段。\r\n"
+    segments = split_segments(raw)
+    assert [s.text for s in segments] == ["第一段。", "第二段。"]
+    assert all(raw[s.start:s.end] == s.text for s in segments)
+
+
+def test_empty_text_has_no_segments() -> None:
+    assert split_segments("") == []
+    assert split_segments("\n \n\t\n") == []
