@@ -1,0 +1,66 @@
+"""Content quality on the dev corpus, in the original rendering and re-rendered, scored exactly as
+`workers eval` scores it."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from tests.conftest import SHARED
+from tests.renderings import hard_wrap, one_node_per_line
+from workers.evaluate import bag_of_words_prf, extract_body, macro, seed_report
+
+RENDERINGS: dict[str, Callable[[str], str]] = {
+    "original": lambda text: text,
+    "one_node_per_line": one_node_per_line,
+    "hard_wrap_38": lambda text: hard_wrap(text, 38),
+}
+MAX_RENDERING_GAP = 0.03
+
+
+@pytest.fixture(scope="module")
+def scores(dev_pages: list[dict]) -> dict[str, dict[str, tuple[float, float, float]]]:
+    """Macro P/R/F1 per rendering, overall and per origin."""
+    out: dict[str, dict[str, tuple[float, float, float]]] = {}
+    for name, render in RENDERINGS.items():
+        rows = [(p["origin"], bag_of_words_prf(extract_body(p["url"], render(p["text"])), p["gold"]["body"])) for p in dev_pages]
+        out[name] = {"overall": macro(r for _, r in rows)}
+        for origin in {o for o, _ in rows}:
+            out[name][origin.rsplit("/", 1)[-1]] = macro(r for o, r in rows if o == origin)
+    return out
+
+
+def test_scoring_is_bag_of_words_overlap() -> None:
+    assert bag_of_words_prf("长春国际汽车城", "长春国际汽车城") == (1.0, 1.0, 1.0)
+    p, r, f = bag_of_words_prf("长春 汽车 城市 ！！", "长春 汽车")
+    assert (p, r) == (2 / 3, 1.0) and abs(f - 0.8) < 1e-9
+    assert bag_of_words_prf("", "长春") == (0.0, 0.0, 0.0)
+    assert bag_of_words_prf("，。", "") == (1.0, 1.0, 1.0)
+
+
+def test_dev_corpus_meets_the_bar(scores) -> None:
+    original = scores["original"]
+    p, r, f1 = original["overall"]
+    assert f1 >= 0.90 and p >= 0.88 and r >= 0.88, original
+    assert original["article"][2] >= 0.92, original
+    assert original["forum"][2] >= 0.80, original
+
+
+@pytest.mark.parametrize("rendering", ["one_node_per_line", "hard_wrap_38"])
+def test_other_renderings_score_like_the_original(scores, rendering: str) -> None:
+    gap = scores["original"]["overall"][2] - scores[rendering]["overall"][2]
+    assert gap <= MAX_RENDERING_GAP, (rendering, scores[rendering]["overall"], scores["original"]["overall"])
+
+
+def test_renderings_really_change_the_layout(dev_pages: list[dict]) -> None:
+    text = dev_pages[0]["text"]
+    nodes, wrapped = one_node_per_line(text), hard_wrap(text, 38)
+    assert "\n\n" not in nodes and len(nodes.splitlines()) > len(text.splitlines())
+    assert max(len(line) for line in wrapped.splitlines()) <= 38
+    assert one_node_per_line(text) == nodes and hard_wrap(text, 38) == wrapped
+
+
+def test_reference_page_lines_in_the_eval_report() -> None:
+    labels, sides = seed_report(SHARED)[:2]
+    assert float(labels.rsplit("=", 1)[1]) >= 0.95, labels
+    assert sides.endswith("= 1.0000"), sides
