@@ -19,6 +19,7 @@ Passes, each a short function below:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -67,23 +68,26 @@ NOT_UNIT_BEFORE: dict[str, str] = {
 }
 # Measure words that are not followed by the noun they count (3000人参加, 先后5次赴…).
 NOUNLESS_COUNTS = frozenset({"人", "人次", "名", "位", "户", "次", "例"})
+# How nouns of people end: 32名本科毕业生, 3名航天员, 300名同学.
+PERSON_NOUN_ENDINGS = tuple("生员者人师工民客手士兵官长部表众童孩学友")
 # Counts in Chinese numerals below this are rhetoric (两个关键词, 三个板块, 五家渠), not statistics.
 MIN_CHINESE_COUNT = 10
 
 # Qualifiers written before and after the figure.
-PRE_QUALIFIERS = (
-    ("大约", "approx"), ("约", "approx"), ("将近", "approx"), ("接近", "approx"), ("近", "approx"),
-    ("超过", "at_least"), ("逾", "at_least"), ("超", "at_least"), ("至少", "at_least"),
-    ("不少于", "at_least"), ("不低于", "at_least"), ("多于", "at_least"),
-    ("不到", "at_most"), ("不足", "at_most"), ("不超过", "at_most"), ("最多", "at_most"),
-    ("少于", "at_most"),
+# Characters before 约/近/超 that make them part of another word (签约, 最近, 赶超).
+NOT_QUALIFIER_AFTER = {"约": "签合节公预契履特制条", "近": "最附邻靠将接", "超": "赶高"}
+PRE_QUALIFIERS = (  # longest first, so 不超过 is not read as 超过
+    ("不少于", "at_least"), ("不低于", "at_least"), ("不超过", "at_most"), ("大约", "approx"),
+    ("将近", "approx"), ("接近", "approx"), ("超过", "at_least"), ("至少", "at_least"), ("多于", "at_least"),
+    ("不到", "at_most"), ("不足", "at_most"), ("最多", "at_most"), ("少于", "at_most"), ("约", "approx"),
+    ("近", "approx"), ("逾", "at_least"), ("超", "at_least"),
 )
 POST_QUALIFIERS = {
     "以上": "at_least", "以下": "at_most", "以内": "at_most", "内": "at_most", "左右": "approx",
     "上下": "approx", "多": "approx", "余": "approx",
 }
 # Characters that, right before a numeral, make it part of a code, an ordinal or a rate base.
-NOT_BEFORE_NUMERAL = "第每前几数No#+/:_.%^="
+NOT_BEFORE_NUMERAL = "第每前几数No#+/_.%^="
 # A year counts as a duration only in these contexts (3年来, 用时2年); otherwise it is a date.
 YEAR_DURATION_AFTER = ("以来", "来", "间", "内", "里", "多", "时间", "之久", "有余")
 DURATION_VERBS = ("用时", "用了", "仅用", "历时", "耗时", "花了", "长达", "整整", "连续", "经过", "已有")
@@ -98,9 +102,15 @@ SERVICE_HOURS_AFTER = ("全天候", "不间断", "服务", "值班", "营业", "
 QUOTE_OPEN, QUOTE_CLOSE = tuple("“‘「『\"《"), "”’」』\"》"
 MAX_QUOTED_NAME = 6  # chars between a quoted figure and its closing quote
 
-RATE_RE = re.compile(r"每[^，,；;。、\d]{0,4}$")
-RATE_LOOKBACK = 6
+RATE_RE = re.compile(r"每[^，,；;。、\d]{0,6}$")
+RATE_LOOKBACK = 8
 
+YEAR_FRAGMENT_RE = re.compile(
+    r"(?:从|由|到|至|增长到|增加到|提高到|提升到|上升到|增至|降至|下降到|减少到)?(?:19|20)\d{2}年(?:底|末|初)?的?"
+)
+SUBJECT_STRIP = "“”\"'‘’「」《》()（）【】[]的—-－·•:：、 "
+
+MIN_SUBJECT = 2
 MAX_SUBJECT = 24
 MAX_TOPIC = 16
 MAX_NAME = 20  # a project name before its head noun
@@ -132,7 +142,7 @@ _UNIT = _unit_alternation()
 _RANGE_SEP = r"(?:至|到|-|—|~|～)"
 _MULT = r"(?:万亿|亿|万|千(?![米克瓦])|百(?!分))"
 QUANTITY_RE = re.compile(
-    rf"(?<![0-9A-Za-z{re.escape(NOT_BEFORE_NUMERAL)}])"
+    rf"(?<![0-9A-Za-z{re.escape(NOT_BEFORE_NUMERAL)}])(?<!\d:)"  # not 9:45
     rf"(?:百分之(?P<pct>{_NUM})"
     rf"|(?P<num>{_NUM})(?:(?P<low_unit>{_UNIT})?{_RANGE_SEP}(?P<num2>{_NUM}))?"
     rf"(?P<approx>[多余])?(?P<mult>{_MULT})?(?P<unit>{_UNIT})(?P<rmb>人民币)?)"
@@ -163,7 +173,8 @@ _CN_MONTH = "(?:十[一二]?|[一二三四五六七八九])"
 _MONTH = rf"(?:1[0-2]|0?[1-9]|{_CN_MONTH})"
 _YEAR_WORD = r"(?P<year>(?:19|20)\d{2}年度?|今年|去年|上年|明年|前年|本年)?"
 PERIOD_RE = re.compile(
-    _YEAR_WORD
+    r"(?=[0-9一二三四五六七八九十今去上下明前本全第年])"  # every alternative starts so; skips the rest fast
+    + _YEAR_WORD
     + r"(?:"
     + rf"(?P<m1>{_MONTH})(?:月份?)?{_RANGE_SEP}(?P<m2>{_MONTH})月(?:份)?"
     + r"|前(?P<q_upto>[一二三四1-4])(?:个)?季度"
@@ -171,7 +182,7 @@ PERIOD_RE = re.compile(
     + r"|(?P<half>上半年|下半年)"
     + r"|(?P<whole>全年)"
     + rf"|前(?P<first_n>{_MONTH})(?:个)?月"
-    + rf"|(?P<month>{_MONTH})月(?:份)?(?![0-9一二三四五六七八九十]|[日号底末初中])"
+    + rf"|(?P<month>{_MONTH})月(?![0-9一二三四五六七八九十]|[日号底末初中])(?:份)?"
     + r"|(?P<since>年初)以来"
     + r")?"
 )
@@ -180,9 +191,9 @@ QUARTER_WORDS = {"一": 1, "二": 2, "三": 3, "四": 4}
 
 # Subject trimming. Leading connectives and adverbs, trailing predicates.
 LEADING_WORDS_RE = re.compile(
-    r"^(?:其中|同时|此外|另外|另|截至目前|截至当前|目前|当前|眼下|如今|现已|全年|今年以来|年初以来|"
+    r"^(?:其中|同时|此外|另外|另|截至目前|截至当前|目前|当前|眼下|如今|现已|全年|今年以来|年初以来|期间|"
     r"据统计|据了解|据悉|数据显示|统计显示|总体来看|而且|而|并且|并|且|还|也|均|则|已经|已|仅仅|仅|短短|"
-    r"只|就|才|又|再|都|共|约|大约|其|该|这|和|与|及|以及|、|\s)+"
+    r"只|就|才|又|再|都|共|约|大约|该|这|和|与|及|以及|、|[（(][^）)]{0,8}[）)]|\s)+"
 )
 TRAILING_WORDS_RE = re.compile(
     r"(?:实现了?|完成了?|达到了?|达|为|是|约为|(?<![签合节公条预制契履特])约|将近|接近|(?<![附最邻靠])近|超过|"
@@ -258,13 +269,14 @@ def extract_facts(text: str, reference_year: int | None = None) -> list[Fact]:
     """All facts of an article body, in text order."""
     norm = text.translate(FULLWIDTH)
     quantities = [q for m in QUANTITY_RE.finditer(norm) if (q := _quantity(m)) is not None]
+    starts = [q.start for q in quantities]
     periods = _periods(norm, reference_year)
     facts: list[Fact] = []
     for para_start, para_end in _spans(norm, "\n"):
         formula_numbers = _formula_numbers(norm[para_start:para_end])
         lead_period = _leading_period(periods, para_start)
         for s_start, s_end in _sentences(norm, para_start, para_end):
-            inside = [q for q in quantities if s_start <= q.start < s_end]
+            inside = quantities[bisect_left(starts, s_start):bisect_left(starts, s_end)]
             if inside:
                 facts.extend(
                     _sentence_facts(text, norm, s_start, s_end, inside, periods, lead_period, formula_numbers)
@@ -291,6 +303,15 @@ def _quantity(m: re.Match[str]) -> _Quantity | None:
     if value is None:
         return None
     qualifier, low, high = "exact", None, None
+    low_word = m.group("low_unit")
+    if num2 and low_word and UNIT_INFO[low_word] != (unit, quantity):
+        # 上调了0.6个百分点至1%: two figures, not a range; the first is read here.
+        unit, quantity = UNIT_INFO[low_word]
+        end, value = m.end("low_unit"), parse_number(num)
+        if value is None:
+            return None
+        return _Quantity(m.start(), end, end, value, unit, quantity, "exact", None, None, low_word,
+                         not any(c.isdigit() for c in num))
     if num2:
         if m.group("approx"):
             return None
@@ -306,9 +327,22 @@ def _quantity(m: re.Match[str]) -> _Quantity | None:
         qualifier = POST_QUALIFIERS[m.group("post")]
     if "多" in word:
         qualifier = "approx"
+    if qualifier == "exact":
+        qualifier = _pre_qualifier(m.string, m.start())
     chinese = not any(c.isdigit() for c in num)
     end = m.end("rmb") if m.group("rmb") else m.end("unit")
     return _Quantity(m.start(), end, m.end(), value, unit, quantity, qualifier, low, high, word, chinese)
+
+
+def _pre_qualifier(norm: str, start: int) -> str:
+    """约/近/超过/不到 … written just before the figure."""
+    for word, qualifier in PRE_QUALIFIERS:
+        if norm.startswith(word, start - len(word)):
+            before = norm[start - len(word) - 1:start - len(word)] if start > len(word) else ""
+            if before and before in NOT_QUALIFIER_AFTER.get(word, ""):
+                continue
+            return qualifier
+    return "exact"
 
 
 def _trailing_multiplier(numeral: str) -> str:
@@ -323,9 +357,9 @@ def _not_a_fact(norm: str, q: _Quantity, clause_end: int, formula_numbers: froze
         return True  # “24小时”服务, “六个回归”: part of a name
     if after.startswith("/") or after.startswith("每"):
         return True  # a rate: 3000元/吨
-    if q.quantity in ("count", "duration") and q.chinese and q.value == 1 and q.qualifier == "exact":
+    if q.chinese and q.value == 1 and q.qualifier == "exact":
         if not (q.quantity == "duration" and after.startswith(YEAR_DURATION_AFTER)):
-            return True  # 一个, 一次, 一天: an article, not a count
+            return True  # 一个, 一次, 最后一公里: an article or an idiom, not a measurement
     if q.value == 0 or (q.quantity == "count" and q.value != q.value.to_integral_value()):
         return True
     if q.quantity == "count" and q.chinese and q.value < MIN_CHINESE_COUNT:
@@ -373,11 +407,9 @@ def _formula_numbers(paragraph: str) -> frozenset[Decimal]:
 
 def _spans(norm: str, sep: str) -> list[tuple[int, int]]:
     spans, start = [], 0
-    for i, c in enumerate(norm):
-        if c == sep:
-            spans.append((start, i))
-            start = i + 1
-    spans.append((start, len(norm)))
+    for part in norm.split(sep):
+        spans.append((start, start + len(part)))
+        start += len(part) + len(sep)
     return spans
 
 
@@ -470,7 +502,7 @@ def _sentence_facts(
             if not subject.startswith(entity) and not norm.startswith("的", q.tail):
                 subject = entity + subject  # ；固定资产投资完成104.6亿元 → 长春汽开区固定资产投资
         boundary = q.tail + _scope_length(norm, q)
-        if not subject:
+        if len(subject) < MIN_SUBJECT:
             continue
         facts.append(
             Fact(
@@ -552,9 +584,9 @@ def _subject(norm: str, q: _Quantity, left_start: int, clause_end: int, topic: s
         attribute = ATTRIBUTE_RE.search(TRAILING_WORDS_RE.sub("", left))
         if noun:
             return noun + (attribute.group() if attribute else ""), noun
-    if q.quantity not in ("percent", "percentage_point", "duration", "money") and q.unit_word not in NOUNLESS_COUNTS:
-        if noun := _noun_phrase(after):
-            return noun, ""  # 41个老旧小区改造工程, 建成501公里标准化堤防
+    if q.quantity not in ("percent", "percentage_point", "duration", "money") and (noun := _noun_phrase(after)):
+        if q.unit_word not in NOUNLESS_COUNTS or noun.endswith(PERSON_NOUN_ENDINGS):
+            return noun, ""  # 41个老旧小区改造工程, 建成501公里标准化堤防, 32名本科毕业生
     own = _clean(left)
     if q.quantity == "duration" and not after.startswith(SCOPE_DURATION_AFTER):
         took = TOOK_RE.search(left) is not None or after.startswith(DONE_AFTER)
@@ -569,6 +601,7 @@ def _clean(left: str) -> str:
     """Trim the words before a figure down to the thing it measures."""
     if "了" in left[:-1]:
         left = left[left.rindex("了") + 1:]  # 完成了主街路 → 主街路
+    left = YEAR_FRAGMENT_RE.sub("", left)  # 由2012年的324.7万人 → the figure of a named year
     if periods := list(PERIOD_RE.finditer(left)):
         last = [m for m in periods if m.group() and _is_period_match(m)]
         if last and _is_composite(last[-1]):
@@ -580,7 +613,7 @@ def _clean(left: str) -> str:
         if (m := PERIOD_RE.match(left)) and _is_period_match(m):
             left = left[m.end():]
         left = TRAILING_WORDS_RE.sub("", left)
-    return left.strip("“”\"'‘’「」《》()（）的")
+    return left.strip(SUBJECT_STRIP)
 
 
 def _noun_phrase(after: str) -> str:
@@ -675,7 +708,8 @@ def _resolve(m: re.Match[str], ref: int | None, norm: str) -> Period | None:
         year = ref
     text = m.group()
     clause_rest = re.match(r"[，,]?[^，,；;。！？!?\n]*", norm[m.end():m.end() + MAX_TOPIC * 2])
-    since = bool(m.group("since")) or clause_rest is not None and clause_rest.group().endswith("以来")
+    since = (bool(m.group("since")) or norm.startswith(("至今", "以来"), m.end())
+             or clause_rest is not None and clause_rest.group().endswith("以来"))
     if m.group("m1"):
         first, last = _month(m.group("m1")), _month(m.group("m2"))
     elif m.group("q_upto"):
