@@ -34,7 +34,7 @@ PROSE_MIN_CJK_RATIO = 0.5
 # Share of tokens that are function words; prose sits well above link lists and headlines.
 PROSE_MIN_STOPWORD_DENSITY = 0.10
 # Prose outside the main run is kept only if it is at least this long (CJK characters).
-OUTSIDE_MIN_CJK = 60
+OUTSIDE_MIN_CJK = 30
 # Noise recognised by keywords only when the block is short: in long prose the words are content.
 UI_MAX_CHARS = 40
 # ... or when UI words make up the block: this many hits and at most this many characters.
