@@ -5,6 +5,8 @@
   process   the offline pipeline: JSONL raw pages in, JSONL results out
   eval      content quality (bag-of-words P/R/F1) on corpus JSONL files
   facts     facts of plain text lines from stdin, one JSON line out per line
+  feed      send raw pages (JSONL or .txt files, folders) to the input topic, keyed by URL
+  tail      print the worker's articles, metrics, dead letters or segments as they arrive
   demo      the main job: local broker, a worker, the reference page fed in, outputs printed
   broker    start | stop | status the local Kafka broker
 """
@@ -19,6 +21,8 @@ COMMANDS = {
     "process": "workers.commands.process",
     "eval": "workers.evaluate",
     "facts": "workers.commands.facts",
+    "feed": "workers.commands.feed",
+    "tail": "workers.commands.tail",
     "demo": "workers.commands.demo",
     "broker": "workers.localkafka",
 }

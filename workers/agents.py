@@ -13,8 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import faust
 
-from . import telemetry
+from . import telemetry, web  # web: health, metrics and inspection views on the app
 from .app import app, articles, deadletters, metrics, raw_pages, segments, settings
+from .logs import log_page
 from .messages import article_message, deadletter_message, metric_messages, segment_message, utc_now
 from .pipeline import PageResult, RejectedPage, decode_page, process_page
 from .pipeline.records import RawPage
@@ -37,6 +38,7 @@ async def clean_pages(stream: faust.StreamT) -> None:
         telemetry.PAGES_IN.inc()
         try:
             raw = decode_page(message.value, settings.max_page_bytes)
+            web.remember_page(raw)
             result = await loop.run_in_executor(pipeline_threads, run_pipeline, raw)
         except RejectedPage as exc:
             await dead_letter(message, exc.reason, exc.detail)
@@ -45,6 +47,7 @@ async def clean_pages(stream: faust.StreamT) -> None:
             await dead_letter(message, "pipeline_error", f"{type(exc).__name__}: {exc}")
             continue
         await publish(result)
+        log_page("processed", message, result.article.url, facts=len(result.facts))
         telemetry.record_page(result.timings, [s.label for s in result.segments], len(result.facts))
         telemetry.PAGE_SECONDS.observe(time.perf_counter() - started)
 
@@ -63,6 +66,7 @@ async def dead_letter(message: faust.types.Message, reason: str, detail: str) ->
                                 message.topic, message.partition, message.offset)
     await (await deadletters.send(key=message.key, value=record))
     telemetry.DEAD_LETTERS.labels(reason).inc()
+    log_page("dead_lettered", message, reason=reason)
 
 
 @app.task

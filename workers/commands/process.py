@@ -15,7 +15,7 @@ from ..settings import get_settings
 
 def result_line(line: bytes, max_bytes: int) -> dict:
     """The offline output for one input line; a rejected or failing line gives an `error` record."""
-    url, page_id = _identity(line)
+    url, page_id = page_identity(line)
     try:
         raw = decode_page(line, max_bytes)
         result = process_page(raw)
@@ -32,7 +32,8 @@ def result_line(line: bytes, max_bytes: int) -> dict:
     }
 
 
-def _identity(line: bytes) -> tuple[str | None, str | None]:
+def page_identity(line: bytes) -> tuple[str | None, str | None]:
+    """The url and page id of a raw-page line, where it has them (also the key `feed` sends it with)."""
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError:

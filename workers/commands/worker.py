@@ -10,9 +10,14 @@ from ..settings import get_settings
 def main(argv: list[str]) -> int:
     from .. import agents  # noqa: F401  (registers the agents with the app)
     from ..app import app, ensure_topics
+    from ..logs import json_logging_config
 
     settings = get_settings()
     asyncio.run(ensure_topics(settings))
-    sys.argv = ["python -m workers", "worker", "--loglevel", settings.log_level, *argv]
+    quiet = []
+    if settings.log_json:
+        app.conf.logging_config = json_logging_config(settings.log_level)
+        quiet = ["--quiet"]  # faust's banner and spinner are not log records
+    sys.argv = ["python -m workers", *quiet, "worker", "--loglevel", settings.log_level, *argv]
     app.main()
     return 0
