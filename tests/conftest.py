@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import aiohttp
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -80,9 +81,10 @@ def worker_env(settings: Settings) -> dict[str, str]:
 def start_worker(tmp_path: Path) -> Iterator[Callable]:
     processes = []
 
-    def start(settings: Settings):
+    def start(settings: Settings, **env: str):
+        """A worker for `settings`; `env` adds settings as variables, e.g. web_port, log_json, sasl_password."""
         process = spawn_worker(settings.kafka_bootstrap_servers, tmp_path / f"worker{len(processes)}.log",
-                               **worker_env(settings))
+                               **worker_env(settings) | env)
         processes.append(process)
         return process
 
@@ -131,3 +133,25 @@ async def topics_for(kafka: str) -> Callable:
         return settings
 
     return make
+
+
+async def web_get(port: int, path: str) -> tuple[int, str]:
+    """GET `path` from a worker's web server: (status, body)."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+        async with session.get(f"http://127.0.0.1:{port}{path}") as response:
+            return response.status, await response.text()
+
+
+async def wait_until_ready(port: int, timeout: float = 120.0) -> dict:
+    """Poll a worker's /readyz until it answers 200 (partitions assigned, broker answering); its JSON."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            status, body = await web_get(port, "/readyz")
+            if status == 200:
+                return json.loads(body)
+        except aiohttp.ClientConnectionError:
+            pass  # the web server is not up yet
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"worker on port {port} not ready within {timeout}s")
+        await asyncio.sleep(0.5)

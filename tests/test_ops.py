@@ -1,0 +1,108 @@
+"""Operating the worker: health, readiness and Prometheus metrics on its web server; JSON logs; secrets
+kept out of both. A real worker process on the real broker."""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from workers.localkafka import free_port
+
+from .conftest import consume_until, produce, wait_until_ready, web_get
+
+pytestmark = pytest.mark.kafka
+PASSWORD = "s3cret-never-shown-7f1c"
+BAD_MESSAGE = (b"https://example.cn/broken", b"{not json")
+
+
+def samples(exposition: str) -> dict[tuple[str, tuple], float]:
+    """(sample name, sorted labels) -> value, from Prometheus text."""
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(exposition) for s in family.samples}
+
+
+def labelled(values: dict, name: str, label: str) -> dict[str, float]:
+    return {dict(labels)[label]: v for (n, labels), v in values.items() if n == name}
+
+
+async def feed_pages_and_one_bad(settings, pages: list[dict]) -> dict[str, list]:
+    await produce(settings, [(p["url"].encode(), orjson.dumps(p)) for p in pages] + [BAD_MESSAGE])
+
+    def done(seen):
+        articles = seen[settings.topic_articles]
+        return (len(articles) == len(pages) and len(seen[settings.topic_deadletter]) == 1
+                and len(seen[settings.topic_metrics]) >= sum(v["fact_count"] for _, v in articles))
+    return await consume_until(settings, [settings.topic_articles, settings.topic_metrics, settings.topic_deadletter],
+                               done)
+
+
+async def log_records(path: Path, until: set[str], timeout: float = 10.0) -> list[dict]:
+    """The worker's log as JSON records (every line must be one), once it has an entry for each `until` event."""
+    deadline = time.monotonic() + timeout
+    while True:  # a page's log line follows its outputs by a moment
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        records = [json.loads(line) for line in lines]
+        if until <= {r.get("event") for r in records} or time.monotonic() > deadline:
+            return records
+        await asyncio.sleep(0.2)
+
+
+async def test_health_readiness_and_metrics(topics_for, start_worker, seed_text, dev_pages, tmp_path):
+    settings = await topics_for()
+    port = free_port()
+    start_worker(settings, web_port=str(port), sasl_password=PASSWORD)
+    ready = await wait_until_ready(port)
+    assert {f"{settings.topic_raw}/{p}" for p in range(settings.topic_partitions)} <= set(ready["partitions"])
+    status, body = await web_get(port, "/healthz")
+    assert status == 200 and json.loads(body)["status"] == "ok"
+
+    pages = [{"url": "https://example.cn/news/seed", "text": seed_text}]
+    pages += [{"url": p["url"], "text": p["text"]} for p in dev_pages[:3]]
+    seen = await feed_pages_and_one_bad(settings, pages)
+    status, exposition = await web_get(port, "/metrics")
+    assert status == 200
+    values = samples(exposition)
+
+    facts = len(seen[settings.topic_metrics])
+    assert values[("worker_pages_in_total", ())] == len(pages) + 1
+    assert values[("worker_articles_out_total", ())] == len(pages)
+    assert values[("worker_facts_out_total", ())] == facts > 0
+    assert labelled(values, "worker_dead_letters_total", "reason") == {"not_json": 1}
+    stage_counts = labelled(values, "worker_stage_seconds_count", "stage")
+    assert set(stage_counts) >= {"split", "classify", "assemble", "facts"}
+    assert all(count == len(pages) for count in stage_counts.values())
+    segments = labelled(values, "worker_segments_total", "label")
+    assert segments["title"] >= 1 and segments["paragraph"] >= 1 and segments["recommendation"] >= 1
+    lag = {(dict(l)["topic"], dict(l)["partition"]): v for (n, l), v in values.items() if n == "worker_consumer_lag"}
+    assert {(settings.topic_raw, str(p)) for p in range(settings.topic_partitions)} <= set(lag)
+    assert all(v >= 0 for v in lag.values())
+
+    # The password is set but never shown: not on any page of the web server, not in the log.
+    for path in ("/healthz", "/readyz", "/metrics", "/inspect", "/inspect/recent"):
+        assert PASSWORD not in (await web_get(port, path))[1]
+    assert PASSWORD not in (tmp_path / "worker0.log").read_text(encoding="utf-8", errors="replace")
+
+
+async def test_json_logs_name_each_page(topics_for, start_worker, seed_text, tmp_path):
+    settings = await topics_for()
+    port = free_port()
+    start_worker(settings, web_port=str(port), log_json="true")
+    await wait_until_ready(port)
+    page = {"url": "https://example.cn/news/seed", "text": seed_text}
+    seen = await feed_pages_and_one_bad(settings, [page])
+    (_, article), = seen[settings.topic_articles]
+
+    records = await log_records(tmp_path / "worker0.log", until={"processed", "dead_lettered"})
+    assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
+    by_event = {r["event"]: r for r in records if "event" in r}
+    processed, dead = by_event["processed"], by_event["dead_lettered"]
+    assert processed["url"] == page["url"] and processed["facts"] == article["fact_count"]
+    assert dead["url"] == BAD_MESSAGE[0].decode() and dead["reason"] == "not_json"
+    for record in (processed, dead):
+        assert record["topic"] == settings.topic_raw
+        assert 0 <= record["partition"] < settings.topic_partitions and record["offset"] >= 0
