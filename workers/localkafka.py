@@ -90,6 +90,9 @@ class Broker:
     extra_listeners: dict[str, int] = field(default_factory=dict)
     extra_properties: dict[str, str] = field(default_factory=dict)
     jvm_options: list[str] = field(default_factory=list)
+    # SCRAM users (name: password), written into the cluster metadata when the storage is formatted,
+    # with credentials for both SCRAM-SHA-256 and SCRAM-SHA-512.
+    scram_users: dict[str, str] = field(default_factory=dict)
 
     @property
     def bootstrap(self) -> str:
@@ -155,7 +158,9 @@ class Broker:
                 "-cp", f"{libs}/*"]
         if not (self.data_dir / "data" / "meta.properties").exists():
             subprocess.run(
-                [*java, "kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(config)],
+                [*java, "kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(config),
+                 *(f"--add-scram={mechanism}=[name={name},password={password}]"
+                   for name, password in self.scram_users.items() for mechanism in ("SCRAM-SHA-256", "SCRAM-SHA-512"))],
                 check=True, stdout=subprocess.DEVNULL,
             )
         process = subprocess.Popen(
