@@ -68,7 +68,9 @@ async def tail(settings: Settings, name: str, from_beginning: bool, read_committ
     try:
         async for record in consumer:
             key = record.key.decode("utf-8", errors="replace") if record.key else "-"
-            console.rule(f"{escape(key)}  [dim]{record.topic}[{record.partition}]@{record.offset}[/]", align="left")
+            console.rule(style="dim")
+            console.print(f"[cyan]{escape(key)}[/]  [dim]{record.topic}[{record.partition}]@{record.offset}[/]",
+                          soft_wrap=True)
             SHOW[name](console, orjson.loads(record.value))
             shown += 1
             if limit and shown >= limit:
