@@ -12,8 +12,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from workers.localkafka import free_port
+from workers.settings import Settings
 
-from .conftest import consume_until, produce, wait_until_ready, web_get
+from .conftest import ROOT, consume_until, produce, wait_until_ready, web_get
 
 pytestmark = pytest.mark.kafka
 PASSWORD = "s3cret-never-shown-7f1c"
@@ -106,3 +107,8 @@ async def test_json_logs_name_each_page(topics_for, start_worker, seed_text, tmp
     for record in (processed, dead):
         assert record["topic"] == settings.topic_raw
         assert 0 <= record["partition"] < settings.topic_partitions and record["offset"] >= 0
+
+
+def test_every_setting_is_in_the_readme_configuration_table():
+    table = (ROOT / "README.md").read_text(encoding="utf-8").split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    assert [name for name in Settings.model_fields if f"`{name.upper()}`" not in table] == []
