@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -52,17 +53,24 @@ def validators() -> dict[str, Draft202012Validator]:
 
 
 @pytest.fixture(scope="session")
-def kafka() -> Iterator[str]:
-    """Bootstrap address of a real broker: KAFKA_BOOTSTRAP_SERVERS, or a local one for this session."""
-    if external := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        yield external
+def local_broker() -> Iterator[Broker | None]:
+    """The broker this session started, or None when KAFKA_BOOTSTRAP_SERVERS names a cluster."""
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        yield None
         return
     data_dir = Path(os.environ.get("TMPDIR", "/tmp")) / f"workers-test-broker-{uuid.uuid4().hex[:8]}"
     broker = Broker(data_dir=data_dir, port=free_port()).start()
     try:
-        yield broker.bootstrap
+        yield broker
     finally:
         broker.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def kafka(local_broker: Broker | None) -> str:
+    """Bootstrap address of a real broker: KAFKA_BOOTSTRAP_SERVERS, or the session's local one."""
+    return local_broker.bootstrap if local_broker else os.environ["KAFKA_BOOTSTRAP_SERVERS"]
 
 
 def isolated_settings(bootstrap: str, **overrides) -> Settings:

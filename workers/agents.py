@@ -1,9 +1,14 @@
 """The agent: raw page in, cleaned article, metric records and dead letters out.
 
 The pipeline runs in a worker thread so that the event loop keeps serving heartbeats and commits
-while a page is processed. Every output of a page is acknowledged by the broker before the page's
-offset can be committed, so a crash replays the page instead of losing it; ids are deterministic,
-so a replayed page gives the same messages again.
+while a page is processed. Ids are deterministic, so a replayed page gives the same messages again.
+
+at_least_once: every output of a page is acknowledged by the broker before the page's offset can be
+committed, so a crash replays the page instead of losing it.
+exactly_once: a page's outputs and its next offset are committed in one transaction of the page's
+partition (the transactional producer faust keeps per assigned partition, which fences a zombie
+worker). faust's periodic commit is off in this mode (app.py), so no commit can take offsets that
+were computed before the page's transaction ended.
 """
 from __future__ import annotations
 
@@ -12,9 +17,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import faust
+import orjson
 
 from . import telemetry, web  # web: health, metrics and inspection views on the app
-from .app import app, articles, deadletters, metrics, raw_pages, segments, settings
+from .app import app, raw_pages, settings
 from .logs import log_page
 from .messages import article_message, deadletter_message, metric_messages, segment_message, utc_now
 from .pipeline import PageResult, RejectedPage, decode_page, process_page
@@ -41,32 +47,64 @@ async def clean_pages(stream: faust.StreamT) -> None:
             web.remember_page(raw)
             result = await loop.run_in_executor(pipeline_threads, run_pipeline, raw)
         except RejectedPage as exc:
-            await dead_letter(message, exc.reason, exc.detail)
+            await dead_letter(event, exc.reason, exc.detail)
             continue
         except Exception as exc:  # a pipeline bug must cost one page, not the worker
-            await dead_letter(message, "pipeline_error", f"{type(exc).__name__}: {exc}")
+            await dead_letter(event, "pipeline_error", f"{type(exc).__name__}: {exc}")
             continue
-        await publish(result)
+        await publish(event, page_outputs(result))
         log_page("processed", message, result.article.url, facts=len(result.facts))
         telemetry.record_page(result.timings, [s.label for s in result.segments], len(result.facts))
         telemetry.PAGE_SECONDS.observe(time.perf_counter() - started)
 
 
-async def publish(result: PageResult) -> None:
+Output = tuple[str, bytes | None, bytes]  # topic, key, value
+
+
+def page_outputs(result: PageResult) -> list[Output]:
     key = result.article.url.encode("utf-8")
-    pending = [await articles.send(key=key, value=article_message(result, utc_now()))]
-    pending += [await metrics.send(key=key, value=record) for record in metric_messages(result)]
-    if segments is not None:
-        pending += [await segments.send(key=key, value=segment_message(result, s)) for s in result.segments]
+    outputs = [(settings.topic_articles, key, orjson.dumps(article_message(result, utc_now())))]
+    outputs += [(settings.topic_metrics, key, orjson.dumps(record)) for record in metric_messages(result)]
+    if settings.topic_segments:
+        outputs += [(settings.topic_segments, key, orjson.dumps(segment_message(result, s))) for s in result.segments]
+    return outputs
+
+
+async def dead_letter(event: faust.EventT, reason: str, detail: str) -> None:
+    message = event.message
+    record = deadletter_message(message.value, message.key, reason, detail,
+                                message.topic, message.partition, message.offset)
+    await publish(event, [(settings.topic_deadletter, message.key, orjson.dumps(record))])
+    telemetry.DEAD_LETTERS.labels(reason).inc()
+    log_page("dead_lettered", message, reason=reason)
+
+
+async def publish(event: faust.EventT, outputs: list[Output]) -> None:
+    if app.in_transaction:
+        await publish_in_transaction(event, outputs)
+        return
+    producer = app.producer
+    pending = [await producer.send(topic, key, value, None, None, None) for topic, key, value in outputs]
     await asyncio.gather(*pending)
 
 
-async def dead_letter(message: faust.types.Message, reason: str, detail: str) -> None:
-    record = deadletter_message(message.value, message.key, reason, detail,
-                                message.topic, message.partition, message.offset)
-    await (await deadletters.send(key=message.key, value=record))
-    telemetry.DEAD_LETTERS.labels(reason).inc()
-    log_page("dead_lettered", message, reason=reason)
+async def publish_in_transaction(event: faust.EventT, outputs: list[Output]) -> None:
+    message = event.message
+    producer = app.producer  # faust's aiokafka driver; it owns one transactional producer per partition
+    transactional_id = f"{app.conf.id}-{app.assignor.group_for_topic(message.topic)}-{message.partition}"
+    async with producer._trn_locks[transactional_id]:
+        transaction = producer._transaction_producers[transactional_id]
+        try:
+            for topic, key, value in outputs:
+                await transaction.send(topic, value, key=key)
+            await transaction.send_offsets_to_transaction({message.tp: message.offset + 1}, app.conf.id)
+            await transaction.commit_transaction()
+        except BaseException:
+            await transaction.abort_transaction()  # the page is read again; nothing of it was committed
+            await transaction.begin_transaction()
+            raise
+        event.ack()
+        await transaction.begin_transaction()
 
 
 @app.task

@@ -38,6 +38,10 @@ def create_app(settings: Settings) -> faust.App:
         broker=[f"kafka://{host.strip()}" for host in settings.kafka_bootstrap_servers.split(",")],
         broker_credentials=faust_credentials(settings),
         processing_guarantee=settings.processing_guarantee,
+        # Under exactly_once each page commits its own offset with its outputs (agents.py); a periodic
+        # commit could only commit stale offsets, so it is pushed out of the way.
+        **({"broker_commit_interval": 86400.0, "broker_commit_every": 2**31}
+           if settings.processing_guarantee == "exactly_once" else {}),
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication,
         consumer_auto_offset_reset="earliest",  # a new consumer group starts with every waiting page

@@ -1,0 +1,227 @@
+"""Never lose a page: dead letters, delivery guarantees and faults, on the real broker.
+
+Every message is checked by key: each page's article, or its dead letter, must arrive, and under
+exactly_once a read_committed consumer must see each page's outputs once.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import signal
+from collections import Counter
+from collections.abc import Awaitable, Callable
+
+import orjson
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import TopicPartition
+from aiokafka import AIOKafkaConsumer
+
+from workers.settings import Settings, client_options
+
+from .conftest import DEV, consume_until, produce, read_jsonl
+
+pytestmark = pytest.mark.kafka
+FAULT_PAGES = 5000
+MIXED_MESSAGES = 10_000
+
+
+def real_paragraphs() -> list[str]:
+    """Paragraphs of real article text from the dev corpus, to build many small pages from."""
+    paragraphs = []
+    for page in read_jsonl(DEV / "magic-html-article.jsonl"):
+        paragraphs += [p.strip() for p in page["gold"]["body"].split("\n") if len(p.strip()) >= 40]
+    return paragraphs
+
+
+def small_pages(count: int, prefix: str) -> list[tuple[bytes, bytes]]:
+    paragraphs = real_paragraphs()
+    messages = []
+    for i in range(count):
+        text = "\n\n".join(paragraphs[(i + k) % len(paragraphs)] for k in range(3))
+        url = f"https://load.example.cn/{prefix}/{i}"
+        messages.append((url.encode(), orjson.dumps({"url": url, "text": text, "page_id": f"{prefix}-{i}"})))
+    return messages
+
+
+def outputs_by_key(seen: dict[str, list], settings: Settings) -> tuple[Counter, Counter]:
+    articles = Counter(key for key, _ in seen[settings.topic_articles])
+    dead = Counter(base64.b64decode(v["original_key_base64"]) if v["original_key_base64"] else None
+                   for _, v in seen[settings.topic_deadletter])
+    return articles, dead
+
+
+def every_key_answered(settings: Settings, keys: set[bytes]) -> Callable[[dict], bool]:
+    def done(seen: dict) -> bool:
+        articles, dead = outputs_by_key(seen, settings)
+        return keys <= set(articles) | set(dead)
+    return done
+
+
+async def committed_equals_end(settings: Settings) -> bool:
+    """The worker's group has committed every offset of the raw topic: nothing is left to replay."""
+    admin = AIOKafkaAdminClient(**client_options(settings))
+    consumer = AIOKafkaConsumer(**client_options(settings))
+    await admin.start()
+    await consumer.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(settings.app_id)
+        partitions = [TopicPartition(settings.topic_raw, p) for p in range(settings.topic_partitions)]
+        ends = await consumer.end_offsets(partitions)
+        return all(committed.get(tp) is not None and committed[tp].offset == ends[tp] for tp in partitions)
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+async def wait_for(check: Callable[[], Awaitable[bool]], timeout: float) -> bool:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if await check():
+            return True
+        await asyncio.sleep(0.5)
+    return False
+
+
+BAD_MESSAGES: list[tuple[str, bytes | None]] = [
+    ("not_json", b"<html>not json</html>"),
+    ("not_object", b'["url", "text"]'),
+    ("not_utf8", b'{"url": "u", "text": "\xff\xfe\xfa"}'),
+    ("missing_text", b'{"url": "https://bad.example.cn/1"}'),
+    ("empty_text", b'{"url": "https://bad.example.cn/2", "text": ""}'),
+    ("bad_text", b'{"url": "https://bad.example.cn/3", "text": 42}'),
+    ("bad_field", b'{"url": "https://bad.example.cn/4", "text": "\xe6\xad\xa3\xe6\x96\x87", "fetched_at": 17}'),
+    ("too_large", orjson.dumps({"url": "https://bad.example.cn/5", "text": "长" * (1024 * 1024)})),  # 3 MiB
+    ("too_large", b'{"url": "https://bad.example.cn/6", "text": "' + b"a" * (20 * 1024 * 1024) + b'"}'),
+    ("null_value", None),
+    ("not_utf8", bytes(range(256)) * 4),
+    ("not_json", b"[" * 5000 + b"]" * 5000),
+    ("pipeline_error", b'{"url": "https://bad.example.cn/7", "text": "\xe6\xad\xa3\xe6\x96\x87 FAULT-HERE"}'),
+]
+
+
+async def test_every_kind_of_bad_input_is_dead_lettered_and_offsets_advance(topics_for, start_worker, validators):
+    settings = await topics_for(fault_marker="FAULT-HERE")
+    start_worker(settings)
+    messages = [(f"bad-{i}".encode(), value) for i, (_, value) in enumerate(BAD_MESSAGES)]
+    good_key = b"https://good.example.cn/after-the-bad-ones"
+    messages.append((good_key, orjson.dumps({"url": good_key.decode(), "text": "正文第一段，内容充实。\n\n正文第二段。"})))
+    await produce(settings, messages)
+
+    keys = {key for key, _ in messages}
+    seen = await consume_until(settings, [settings.topic_articles, settings.topic_deadletter],
+                               every_key_answered(settings, keys), timeout=120)
+    dead = {key: value for key, value in seen[settings.topic_deadletter]}
+    for i, (reason, original) in enumerate(BAD_MESSAGES):
+        record = dead[f"bad-{i}".encode()]
+        assert record["reason"] == reason, (i, record["detail"])
+        assert not list(validators["deadletter"].iter_errors(record))
+        assert record["topic"] == settings.topic_raw and record["offset"] >= 0
+        assert (base64.b64decode(record["original_base64"]) if record["original_base64"] else None) == original
+    assert [key for key, _ in seen[settings.topic_articles]] == [good_key]
+    assert await wait_for(lambda: committed_equals_end(settings), timeout=30)
+
+
+async def test_ten_thousand_mixed_messages_all_accounted_for(topics_for, start_worker):
+    settings = await topics_for()
+    start_worker(settings)
+    good = small_pages(MIXED_MESSAGES, "mixed")
+    messages = [(key, BAD_MESSAGES[i % 7][1] if i % 4 == 0 else value) for i, (key, value) in enumerate(good)]
+    await produce(settings, messages)
+
+    keys = {key for key, _ in messages}
+    seen = await consume_until(settings, [settings.topic_articles, settings.topic_deadletter],
+                               every_key_answered(settings, keys), timeout=600)
+    articles, dead = outputs_by_key(seen, settings)
+    assert sum(articles.values()) + sum(dead.values()) == MIXED_MESSAGES
+    assert set(articles) | set(dead) == keys and not set(articles) & set(dead)
+    assert len(dead) == MIXED_MESSAGES // 4
+
+
+async def run_with_fault(settings: Settings, start_worker, fault: Callable[[], Awaitable[None]],
+                         fault_after: int) -> dict[str, list]:
+    """Produce FAULT_PAGES pages, cause `fault` once `fault_after` articles are out, then read everything."""
+    isolation = "read_committed" if settings.processing_guarantee == "exactly_once" else "read_uncommitted"
+    start_worker(settings)
+    messages = small_pages(FAULT_PAGES, settings.app_id)
+    producing = asyncio.create_task(produce(settings, messages))
+    await consume_until(settings, [settings.topic_articles], lambda s: len(s[settings.topic_articles]) >= fault_after,
+                        timeout=300, isolation_level=isolation)
+    await fault()
+    await producing
+    keys = {key for key, _ in messages}
+    return await consume_until(settings, [settings.topic_articles, settings.topic_metrics, settings.topic_deadletter],
+                               every_key_answered(settings, keys), timeout=600, isolation_level=isolation)
+
+
+def assert_each_page_once(seen: dict[str, list], settings: Settings, exactly_once: bool) -> None:
+    articles, dead = outputs_by_key(seen, settings)
+    assert not dead
+    assert len(articles) == FAULT_PAGES
+    if exactly_once:
+        assert max(articles.values()) == 1, articles.most_common(3)
+        metric_ids = Counter(value["id"] for _, value in seen[settings.topic_metrics])
+        assert not metric_ids or max(metric_ids.values()) == 1
+
+
+GUARANTEES = ["at_least_once", "exactly_once"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("guarantee", GUARANTEES)
+async def test_worker_killed_mid_stream(topics_for, start_worker, guarantee):
+    settings = await topics_for(processing_guarantee=guarantee)
+    processes = []
+
+    def start(s):
+        processes.append(start_worker(s))
+        return processes[-1]
+
+    async def kill_and_replace():
+        os.kill(processes[0].pid, signal.SIGKILL)
+        processes[0].wait()
+        start(settings)
+
+    seen = await run_with_fault(settings, start, kill_and_replace, fault_after=FAULT_PAGES // 5)
+    assert_each_page_once(seen, settings, guarantee == "exactly_once")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("guarantee", GUARANTEES)
+async def test_broker_restarted_mid_stream(topics_for, start_worker, local_broker, guarantee):
+    if local_broker is None:
+        pytest.skip("restarts only the broker this test session started")
+    settings = await topics_for(processing_guarantee=guarantee)
+
+    async def restart_broker():
+        await asyncio.to_thread(local_broker.stop)
+        await asyncio.sleep(3)
+        await asyncio.to_thread(local_broker.start)
+
+    seen = await run_with_fault(settings, start_worker, restart_broker, fault_after=FAULT_PAGES // 5)
+    assert_each_page_once(seen, settings, guarantee == "exactly_once")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("guarantee", GUARANTEES)
+async def test_scale_one_to_two_and_back(topics_for, start_worker, guarantee):
+    settings = await topics_for(processing_guarantee=guarantee)
+    isolation = "read_committed" if guarantee == "exactly_once" else "read_uncommitted"
+    processes = []
+
+    def start(s):
+        processes.append(start_worker(s))
+        return processes[-1]
+
+    async def add_then_remove_a_worker():
+        second = start(settings)
+        await consume_until(settings, [settings.topic_articles],
+                            lambda s: len(s[settings.topic_articles]) >= FAULT_PAGES // 2,
+                            timeout=300, isolation_level=isolation)
+        second.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(second.wait, 60)
+
+    seen = await run_with_fault(settings, start, add_then_remove_a_worker, fault_after=FAULT_PAGES // 5)
+    assert_each_page_once(seen, settings, guarantee == "exactly_once")
