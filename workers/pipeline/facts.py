@@ -23,7 +23,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .numbers import NUMERAL_PATTERN, parse_number, plain
+from .numbers import CN_NUMERAL_CHARS, NUMERAL_PATTERN, parse_number
 from .records import Change, Fact, Period
 
 # ---------------------------------------------------------------------------------------------
@@ -59,12 +59,12 @@ COUNT_WORDS = (
 )
 # Characters after a unit word that make it part of another word (元旦, 项目, 所以 …).
 NOT_UNIT_BEFORE: dict[str, str] = {
-    "元": "旦宵素年月首件器老帅气", "米": "饭粉面粒线兰其", "克": "服隆拉里林斯罗", "天": "然津下空地",
-    "人": "民们", "家": "庭长具电属", "台": "湾阶风州上下资", "所": "有以在得属谓述需长", "项": "目",
+    "元": "旦宵素年月首件器老帅气", "米": "饭粉面粒线兰其", "克": "服隆拉里林斯罗",
+    "人": "民们月年天日", "家": "庭长具电属", "台": "湾阶风州上下资", "所": "有以在得属谓述需长", "项": "目",
     "名": "单称义字列", "位": "于置数列", "户": "籍口外型头", "次": "数要级日年月之", "种": "子植",
     "条": "件例", "架": "构", "只": "有是要能会需", "头": "条部", "间": "隔接", "处": "理于置",
     "支": "持付出援", "款": "项", "场": "所景馆地", "部": "分门署长委队件", "批": "准复示",
-    "个": "人体性股税别案", "亩": "产均",
+    "个": "人体性股税别案基", "亩": "产均", "个月": "亮饼球", "天": "然津下空地半", "小时": "半",
 }
 # Measure words that are not followed by the noun they count (3000人参加, 先后5次赴…).
 NOUNLESS_COUNTS = frozenset({"人", "人次", "名", "位", "户", "次", "例"})
@@ -142,7 +142,7 @@ _UNIT = _unit_alternation()
 _RANGE_SEP = r"(?:至|到|-|—|~|～)"
 _MULT = r"(?:万亿|亿|万|千(?![米克瓦])|百(?!分))"
 QUANTITY_RE = re.compile(
-    rf"(?<![0-9A-Za-z{re.escape(NOT_BEFORE_NUMERAL)}])(?<!\d:)"  # not 9:45
+    rf"(?<![0-9A-Za-z{CN_NUMERAL_CHARS}{re.escape(NOT_BEFORE_NUMERAL)}])(?<!\d:)"  # not 9:45, not 第二十次
     rf"(?:百分之(?P<pct>{_NUM})"
     rf"|(?P<num>{_NUM})(?:(?P<low_unit>{_UNIT})?{_RANGE_SEP}(?P<num2>{_NUM}))?"
     rf"(?P<approx>[多余])?(?P<mult>{_MULT})?(?P<unit>{_UNIT})(?P<rmb>人民币)?)"
