@@ -230,7 +230,6 @@ GENERIC_NOUNS = frozenset({"范围", "时间", "期间", "左右", "以上", "�
 REPORTING_RE = re.compile(r"(?:说|表示|介绍|指出|认为|称|强调|告诉记者|显示|获悉|了解到)$")
 ENTITY_RE = re.compile(r"^.{1,9}(?:区|市|省|县|州|镇|乡|村|公司|集团)")
 NOT_ENTITIES = ("地区", "社区", "园区", "小区", "市场", "城市")
-SHORT_SUBJECT = 3  # a subject this short names an attribute only; the topic is prepended
 
 
 @dataclass(frozen=True, slots=True)
@@ -591,7 +590,7 @@ def _subject(norm: str, q: _Quantity, left_start: int, clause_end: int, topic: s
     if q.quantity == "duration" and not after.startswith(SCOPE_DURATION_AFTER):
         took = TOOK_RE.search(left) is not None or after.startswith(DONE_AFTER)
         if took:
-            return (topic if own and topic else topic if not own else "") + own + "用时", ""
+            return topic + own + "用时", ""  # 吉林玲珑轮胎项目 + 从接洽到签约 + 用时
     if not own or ATTRIBUTE_RE.fullmatch(own):
         own = topic + own  # 总面积达471平方公里 → 长春国际汽车城总面积
     return own, ""
