@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import aiohttp
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -18,7 +17,8 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 from workers.app import ensure_topics
-from workers.localkafka import Broker, free_port, spawn_worker, stop_process
+from workers.localkafka import (Broker, free_port, isolated_settings, spawn_worker, stop_process,  # noqa: F401 (tests import them from here)
+                                wait_until_ready, web_get, worker_env)
 from workers.settings import Settings, client_options
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,18 +71,6 @@ def local_broker() -> Iterator[Broker | None]:
 def kafka(local_broker: Broker | None) -> str:
     """Bootstrap address of a real broker: KAFKA_BOOTSTRAP_SERVERS, or the session's local one."""
     return local_broker.bootstrap if local_broker else os.environ["KAFKA_BOOTSTRAP_SERVERS"]
-
-
-def isolated_settings(bootstrap: str, **overrides) -> Settings:
-    """Settings with topic names and a group of their own, so tests never see each other's messages."""
-    tag = uuid.uuid4().hex[:8]
-    names = {f"topic_{t}": f"{tag}.{t}" for t in ("raw", "articles", "metrics", "deadletter", "segments")}
-    return Settings(kafka_bootstrap_servers=bootstrap, app_id=f"test-{tag}", **names | overrides)
-
-
-def worker_env(settings: Settings) -> dict[str, str]:
-    return {k: str(v) for k, v in settings.model_dump(exclude_none=True).items()
-            if k.startswith(("topic_", "app_id", "processing_guarantee", "max_page_bytes", "fault_marker", "agent_"))}
 
 
 @pytest.fixture
@@ -141,25 +129,3 @@ async def topics_for(kafka: str) -> Callable:
         return settings
 
     return make
-
-
-async def web_get(port: int, path: str) -> tuple[int, str]:
-    """GET `path` from a worker's web server: (status, body)."""
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
-        async with session.get(f"http://127.0.0.1:{port}{path}") as response:
-            return response.status, await response.text()
-
-
-async def wait_until_ready(port: int, timeout: float = 120.0) -> dict:
-    """Poll a worker's /readyz until it answers 200 (partitions assigned, broker answering); its JSON."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            status, body = await web_get(port, "/readyz")
-            if status == 200:
-                return json.loads(body)
-        except aiohttp.ClientConnectionError:
-            pass  # the web server is not up yet
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"worker on port {port} not ready within {timeout}s")
-        await asyncio.sleep(0.5)

@@ -10,6 +10,7 @@ binds to 127.0.0.1 only. When KAFKA_BOOTSTRAP_SERVERS is set, nothing is started
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -19,6 +20,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .settings import Settings
 
 KAFKA_VERSION = "4.1.1"
 SCALA_ARTIFACT = "org.apache.kafka:kafka_2.13"
@@ -221,6 +224,45 @@ def spawn_worker(bootstrap: str, log_path: Path, **env: str) -> subprocess.Popen
         [sys.executable, "-m", "workers", "worker"],
         env=environment, stdout=open(log_path, "ab"), stderr=subprocess.STDOUT, start_new_session=True,
     )
+
+
+def isolated_settings(bootstrap: str, label: str = "test", **overrides) -> Settings:
+    """Settings with topic names and a group of their own, so runs never see each other's messages."""
+    tag = uuid.uuid4().hex[:8]
+    names = {f"topic_{t}": f"{tag}.{t}" for t in ("raw", "articles", "metrics", "deadletter", "segments")}
+    return Settings(kafka_bootstrap_servers=bootstrap, app_id=f"{label}-{tag}", **names | overrides)
+
+
+def worker_env(settings: Settings) -> dict[str, str]:
+    """The settings a worker process needs to serve `settings`, as spawn_worker's variables."""
+    return {k: str(v) for k, v in settings.model_dump(exclude_none=True).items()
+            if k.startswith(("topic_", "app_id", "processing_guarantee", "max_page_bytes", "fault_marker", "agent_"))}
+
+
+async def web_get(port: int, path: str) -> tuple[int, str]:
+    """GET `path` from a worker's web server: (status, body)."""
+    import aiohttp
+
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+        async with session.get(f"http://127.0.0.1:{port}{path}") as response:
+            return response.status, await response.text()
+
+
+async def wait_until_ready(port: int, timeout: float = 120.0) -> dict:
+    """Poll a worker's /readyz until it answers 200 (partitions assigned, broker answering); its JSON."""
+    import aiohttp
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            status, body = await web_get(port, "/readyz")
+            if status == 200:
+                return json.loads(body)
+        except aiohttp.ClientConnectionError:
+            pass  # the web server is not up yet
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"worker on port {port} not ready within {timeout}s")
+        await asyncio.sleep(0.5)
 
 
 def stop_process(process: subprocess.Popen, timeout: float = STOP_TIMEOUT_S) -> int:

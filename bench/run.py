@@ -1,0 +1,293 @@
+"""Throughput, latency and memory of the pipeline and the stream worker, measured in one run.
+
+    .venv/bin/python bench/run.py [--quick] [--json out.json]
+
+Pages come from ../shared/corpus/dev/*.jsonl, repeated until each figure has about ten seconds of work
+(one with --quick). The stream figures run against a local Kafka broker started in a temporary folder,
+or against KAFKA_BOOTSTRAP_SERVERS when it is set; every measurement has topics and a group of its own.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import jieba
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from rich.console import Console
+from rich.table import Table
+
+from workers.agents import page_outputs  # the worker's own message building
+from workers.app import MAX_MESSAGE_BYTES, ensure_topics
+from workers.localkafka import (Broker, free_port, isolated_settings, spawn_worker, stop_process,
+                                wait_until_ready, worker_env)
+from workers.pipeline import decode_page, process_page
+from workers.settings import Settings, client_options
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus" / "dev"
+STAGES = ("split", "classify", "assemble", "facts", "keywords", "serialise")
+STREAM_TIMEOUT_S = 600.0
+
+TARGETS = {  # figure: (comparison, bound)
+    "offline_per_floor": (">=", 1.0),
+    "stream_per_offline": (">=", 0.9),
+    "two_workers_per_one": (">=", 1.6),
+    "p99_ms_at_least_once": ("<=", 150.0),
+    "peak_rss_mb": ("<=", 350.0),
+}
+
+
+def corpus_lines() -> list[bytes]:
+    """The raw-page messages of the dev corpus, one per line, as a scraper sends them."""
+    return [line.rstrip(b"\r\n") for path in sorted(CORPUS.glob("*.jsonl"))
+            for line in path.read_bytes().splitlines() if line.strip()]
+
+
+def passes_for(seconds: float, pages_per_s: float, corpus_size: int) -> int:
+    """Whole passes over the corpus that take at least `seconds` at `pages_per_s`."""
+    return max(1, math.ceil(seconds * pages_per_s / corpus_size))
+
+
+def measure_floor(texts: list[str], seconds: float) -> float:
+    """Pages/s of one jieba pass over each page's whole text: the least any pipeline must do."""
+    pages, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        for text in texts:
+            jieba.lcut(text, HMM=False)
+        pages += len(texts)
+    return pages / (time.perf_counter() - started)
+
+
+def measure_offline(lines: list[bytes], seconds: float) -> tuple[float, dict[str, float]]:
+    """Pages/s of the worker's in-process work per page, and the seconds spent in each stage."""
+    max_bytes = Settings().max_page_bytes
+    stage_seconds: dict[str, float] = defaultdict(float)
+    pages, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        for line in lines:
+            result = process_page(decode_page(line, max_bytes))
+            serialise_started = time.perf_counter()
+            page_outputs(result)
+            stage_seconds["serialise"] += time.perf_counter() - serialise_started
+            for stage, spent in result.timings.items():
+                stage_seconds[stage] += spent
+        pages += len(lines)
+    return pages / (time.perf_counter() - started), dict(stage_seconds)
+
+
+def stream_messages(lines: list[bytes], passes: int) -> list[tuple[bytes, bytes]]:
+    """(key, value) of `passes` copies of the corpus; each copy's URLs made unique so every page is told apart."""
+    messages = []
+    for copy in range(passes):
+        for line in lines:
+            page = orjson.loads(line)
+            page["url"] = f"{page['url']}#bench-{copy}"
+            messages.append((page["url"].encode(), orjson.dumps(page)))
+    return messages
+
+
+@dataclass
+class StreamRun:
+    pages: int
+    pages_per_s: float
+    latencies_ms: list[float]
+    peak_rss_mb: float  # the largest worker's
+    dead_letters: int
+
+
+async def run_stream(bootstrap: str, logs: Path, messages: list[tuple[bytes, bytes]], workers: int = 1,
+                     rate: float | None = None, guarantee: str = "at_least_once") -> StreamRun:
+    """Start `workers` worker processes, send every page (at most `rate` pages/s) and wait for every output."""
+    settings = isolated_settings(bootstrap, label="bench", processing_guarantee=guarantee)
+    await ensure_topics(settings)
+    processes, ports = [], []
+    try:
+        for n in range(workers):
+            ports.append(free_port())
+            processes.append(spawn_worker(bootstrap, logs / f"{settings.app_id}-{n}.log",
+                                          **worker_env(settings), web_port=str(ports[-1])))
+        for port in ports:
+            await wait_until_ready(port)
+        for port in ports:  # the last worker's join may have moved partitions away from the first
+            await wait_until_ready(port)
+        consumer = await started_output_consumer(settings, guarantee)
+        try:
+            receiving = asyncio.create_task(receive(consumer, settings, len(messages)))
+            sent_at = await send(settings, messages, rate)
+            received_at, dead_letters = await asyncio.wait_for(receiving, STREAM_TIMEOUT_S)
+        finally:
+            await consumer.stop()
+        peak_rss_mb = max(peak_rss_kb(p.pid) for p in processes) / 1024
+    finally:
+        for process in processes:
+            stop_process(process)
+    elapsed = max(received_at.values()) - min(sent_at.values())
+    latencies = [(received_at[key] - sent_at[key]) * 1000 for key in received_at]
+    return StreamRun(len(messages), len(messages) / elapsed, latencies, peak_rss_mb, dead_letters)
+
+
+async def started_output_consumer(settings: Settings, guarantee: str) -> AIOKafkaConsumer:
+    consumer = AIOKafkaConsumer(
+        settings.topic_articles, settings.topic_deadletter, **client_options(settings), group_id=None,
+        auto_offset_reset="earliest", fetch_max_wait_ms=10,  # latency is measured at arrival: do not idle in fetches
+        isolation_level="read_committed" if guarantee == "exactly_once" else "read_uncommitted",
+        fetch_max_bytes=2 * MAX_MESSAGE_BYTES, max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
+    )
+    await consumer.start()
+    return consumer
+
+
+async def receive(consumer: AIOKafkaConsumer, settings: Settings, expected: int) -> tuple[dict[bytes, float], int]:
+    """Arrival time of each page's article (or dead letter), by key; and the number of dead letters."""
+    received_at: dict[bytes, float] = {}
+    dead_letters = 0
+    while len(received_at) < expected:
+        batch = await consumer.getmany(timeout_ms=100)
+        now = time.monotonic()
+        for records in batch.values():
+            for record in records:
+                received_at.setdefault(record.key, now)
+                dead_letters += record.topic == settings.topic_deadletter
+    return received_at, dead_letters
+
+
+async def send(settings: Settings, messages: list[tuple[bytes, bytes]], rate: float | None) -> dict[bytes, float]:
+    """Send every page to the input topic, at most `rate` pages/s; the send time of each, by key."""
+    producer = AIOKafkaProducer(**client_options(settings), max_request_size=MAX_MESSAGE_BYTES,
+                                linger_ms=0 if rate else 5)
+    await producer.start()
+    sent_at: dict[bytes, float] = {}
+    try:
+        pending, started = [], time.monotonic()
+        for n, (key, value) in enumerate(messages):
+            if rate:  # page n leaves no earlier than n / rate seconds after the start
+                await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
+            sent_at[key] = time.monotonic()
+            pending.append(await producer.send(settings.topic_raw, value=value, key=key))
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return sent_at
+
+
+def peak_rss_kb(pid: int) -> int:
+    """VmHWM: the most resident memory the process has had."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmHWM for process {pid}")
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[round(fraction * 100) - 1]
+
+
+async def measure_stream(bootstrap: str, logs: Path, lines: list[bytes], offline_rate: float, seconds: float,
+                         figures: dict) -> None:
+    one_messages = stream_messages(lines, passes_for(seconds, offline_rate, len(lines)))
+    one = await run_stream(bootstrap, logs, one_messages)
+    figures |= {"stream_pages_per_s": one.pages_per_s, "stream_per_offline": one.pages_per_s / offline_rate,
+                "stream_pages": one.pages, "peak_rss_mb": one.peak_rss_mb, "dead_letters": one.dead_letters}
+
+    two = await run_stream(bootstrap, logs, stream_messages(lines, 2 * len(one_messages) // len(lines)), workers=2)
+    figures |= {"two_workers_pages_per_s": two.pages_per_s, "two_workers_per_one": two.pages_per_s / one.pages_per_s,
+                "peak_rss_mb": max(figures["peak_rss_mb"], two.peak_rss_mb)}
+
+    rate = one.pages_per_s / 2
+    figures["latency_rate_pages_per_s"] = rate
+    paced = stream_messages(lines, passes_for(seconds, rate, len(lines)))
+    for guarantee in ("at_least_once", "exactly_once"):
+        run = await run_stream(bootstrap, logs, paced, rate=rate, guarantee=guarantee)
+        figures |= {f"p50_ms_{guarantee}": percentile(run.latencies_ms, 0.50),
+                    f"p99_ms_{guarantee}": percentile(run.latencies_ms, 0.99),
+                    "peak_rss_mb": max(figures["peak_rss_mb"], run.peak_rss_mb)}
+
+
+def show(figures: dict) -> None:
+    table = Table(title=f"cn-article-worker benchmark, {figures['date']}")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_column("target", justify="right")
+    table.add_column("")
+    rows = [
+        ("floor: one jieba pass, pages/s", "floor_pages_per_s", None),
+        ("offline pipeline, pages/s", "offline_pages_per_s", None),
+        ("offline / floor", "offline_per_floor", "offline_per_floor"),
+        ("stream, one worker, pages/s", "stream_pages_per_s", None),
+        ("stream / offline", "stream_per_offline", "stream_per_offline"),
+        ("stream, two workers, pages/s", "two_workers_pages_per_s", None),
+        ("two workers / one", "two_workers_per_one", "two_workers_per_one"),
+        ("latency at pages/s", "latency_rate_pages_per_s", None),
+        ("p50 ms, at_least_once", "p50_ms_at_least_once", None),
+        ("p99 ms, at_least_once", "p99_ms_at_least_once", "p99_ms_at_least_once"),
+        ("p50 ms, exactly_once", "p50_ms_exactly_once", None),
+        ("p99 ms, exactly_once", "p99_ms_exactly_once", None),
+        ("worker peak RSS, MB", "peak_rss_mb", "peak_rss_mb"),
+    ]
+    for title, key, target in rows:
+        if key not in figures:
+            continue
+        value = figures[key]
+        if target:
+            comparison, bound = TARGETS[target]
+            met = value >= bound if comparison == ">=" else value <= bound
+            table.add_row(title, f"{value:.2f}", f"{comparison} {bound:g}", "[green]ok[/]" if met else "[red]missed[/]")
+        else:
+            table.add_row(title, f"{value:.1f}", "", "")
+    for stage in STAGES:
+        table.add_row(f"share of pipeline time: {stage}", f"{figures['stage_shares'][stage]:.1%}", "", "")
+    Console().print(table)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="about one second per figure: a smoke run")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args()
+    seconds = 1.0 if args.quick else 10.0
+    lines = corpus_lines()
+    figures: dict = {"date": time.strftime("%Y-%m-%d %H:%M"), "corpus_pages": len(lines), "seconds_per_figure": seconds}
+
+    jieba.initialize()
+    figures["floor_pages_per_s"] = measure_floor([decode_page(line, Settings().max_page_bytes).text for line in lines], seconds)
+    offline_rate, stage_seconds = measure_offline(lines, seconds)
+    total = sum(stage_seconds[s] for s in STAGES)
+    figures |= {"offline_pages_per_s": offline_rate, "offline_per_floor": offline_rate / figures["floor_pages_per_s"],
+                "stage_shares": {s: stage_seconds[s] / total for s in STAGES}}
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    broker, finished = None, False
+    try:
+        bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+        if not bootstrap:
+            broker = Broker(data_dir=workdir / "broker", port=free_port()).start()
+            bootstrap = broker.bootstrap
+        asyncio.run(measure_stream(bootstrap, workdir, lines, offline_rate, seconds, figures))
+        finished = True
+    finally:
+        if broker:
+            broker.stop()
+        if finished:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            print(f"broker and worker logs kept in {workdir}", file=sys.stderr)
+
+    show(figures)
+    if args.json:
+        args.json.write_bytes(orjson.dumps(figures, option=orjson.OPT_INDENT_2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
