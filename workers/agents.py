@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import faust
 import orjson
+from aiokafka.errors import ProducerFenced
 
 from . import telemetry, web  # web: health, metrics and inspection views on the app
 from .app import app, raw_pages, settings
@@ -93,12 +94,22 @@ async def publish_in_transaction(event: faust.EventT, outputs: list[Output]) -> 
     producer = app.producer  # faust's aiokafka driver; it owns one transactional producer per partition
     transactional_id = f"{app.conf.id}-{app.assignor.group_for_topic(message.topic)}-{message.partition}"
     async with producer._trn_locks[transactional_id]:
-        transaction = producer._transaction_producers[transactional_id]
+        transaction = producer._transaction_producers.get(transactional_id)
+        if transaction is None:
+            log_page("skipped_revoked", message)  # the partition's new owner reads the page again
+            return
         try:
             for topic, key, value in outputs:
                 await transaction.send(topic, value, key=key)
             await transaction.send_offsets_to_transaction({message.tp: message.offset + 1}, app.conf.id)
             await transaction.commit_transaction()
+        except ProducerFenced:
+            # Another worker took the partition over: this producer can do nothing more, and the
+            # page, neither committed nor acknowledged, is read again by the new owner.
+            del producer._transaction_producers[transactional_id]
+            await transaction.stop()
+            log_page("fenced", message)
+            return
         except BaseException:
             await transaction.abort_transaction()  # the page is read again; nothing of it was committed
             await transaction.begin_transaction()
