@@ -117,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("corpora", nargs="+", type=Path, help="JSONL files with text and gold.body")
     parser.add_argument("--shared", type=Path, default=None, help="shared data root (seed page)")
     parser.add_argument("--worst", type=int, default=0, help="list the N worst pages")
+    parser.add_argument("--pages", action="store_true", help="list every page's P/R/F1, worst first")
     args = parser.parse_args(argv)
 
     scored_all: list[tuple[dict, tuple[float, float, float]]] = []
@@ -129,8 +130,9 @@ def main(argv: list[str] | None = None) -> int:
         by_origin[page.get("origin", "?")].append(s)
     for origin, rows in sorted(by_origin.items()):
         print(_fmt(origin, len(rows), macro(rows)))
-    for page, (p, r, f) in sorted(scored_all, key=lambda x: x[1][2])[: args.worst]:
-        print(f"  worst {page['id']}: P {p:.3f} R {r:.3f} F1 {f:.3f}")
+    ranked = sorted(scored_all, key=lambda x: x[1][2])
+    for page, (p, r, f) in ranked if args.pages else ranked[: args.worst]:
+        print(f"  {'page' if args.pages else 'worst'} {page['id']}: P {p:.3f} R {r:.3f} F1 {f:.3f}")
 
     shared = args.shared or Path(__file__).resolve().parent.parent.parent / "shared"
     if (shared / "corpus" / "seed" / "page.txt").exists():

@@ -18,8 +18,12 @@ Chinese text without markup:
 """
 from __future__ import annotations
 
+import json
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import jieba
 
@@ -352,8 +356,8 @@ def _near(i: int, run: tuple[int, int]) -> bool:
     return run[0] - TITLE_LOOKBACK <= i <= run[1] + 3
 
 
-def _features(b: _Block) -> dict[str, float | int | str]:
-    features: dict[str, float | int | str] = {"kind": b.kind, "cjk": b.cjk}
+def _features(b: _Block, p: float) -> dict[str, float | int | str]:
+    features: dict[str, float | int | str] = {"kind": b.kind, "cjk": b.cjk, "p": round(p, 3)}
     if b.stop_density >= 0:
         features["stop"] = round(b.stop_density, 3)
     if b.zone:
@@ -361,33 +365,176 @@ def _features(b: _Block) -> dict[str, float | int | str]:
     return features
 
 
-def classify(segments: list[Segment]) -> None:
-    """Set label, score, features (and tokens where tokenised) on every segment, in place."""
+# --- the content model ------------------------------------------------------------------------
+# Whether a block belongs to the article is decided by a logistic regression over the signals
+# below: the block's own form, the rule passes' verdicts (kind, zone, main run, furniture), its
+# neighbours and the page as a whole. `python -m workers train-classifier` fits the weights on the
+# dev corpus and writes them to MODEL_PATH; at run time the decision is one dot product.
+MODEL_PATH = Path(__file__).with_name("content_model.json")
+KINDS = ("good", "near", "short", "source", "footer", "ui", "header", "menu", "teaser")
+# Context windows (blocks either side) over which the share of prose is measured.
+NEAR_WINDOW = 2
+WIDE_WINDOW = 8
+# A block this long (characters) counts as a long line in the page's line-length style.
+LONG_LINE_CHARS = 40
+_TRUNCATED = re.compile(r"(?:\.\.\.|…|\.\.)\s*$")
+# A block's shape: digits and Latin words collapsed, first characters kept. Lists of teasers and
+# forum furniture repeat one shape many times on a page; prose does not.
+_SHAPE_DIGITS = re.compile(r"[0-9０-９]+")
+_SHAPE_LATIN = re.compile(r"[A-Za-z]+")
+SHAPE_PREFIX = 2
+# How far (blocks) a byline or date line above a block still counts as its header.
+BYLINE_REACH = 30
+
+
+def _shape(text: str) -> str:
+    collapsed = _SHAPE_LATIN.sub("a", _SHAPE_DIGITS.sub("0", text))
+    return f"{collapsed[:SHAPE_PREFIX]}|{min(len(text) // 10, 5)}"
+
+
+def _rule_content(b: _Block, inside: bool) -> bool:
+    """The hand rules' verdict: prose or a short block inside the run, long prose outside a zone."""
+    if inside:
+        return b.kind in ("good", "near", "short")
+    return b.kind == "good" and b.cjk >= OUTSIDE_MIN_CJK and not b.zone
+
+
+def _window_share(flags: list[float], i: int, k: int) -> float:
+    lo, hi = max(0, i - k), min(len(flags), i + k + 1)
+    return (sum(flags[lo:hi]) - flags[i]) / max(1, hi - lo - 1)
+
+
+def signals(segments: list[Segment], blocks: list[_Block], run: tuple[int, int], furniture: set[int]) -> list[dict[str, float]]:
+    """Named numeric signals of every block, the content model's input."""
+    count = len(blocks)
+    prose = [1.0 if b.kind == "good" else 0.0 for b in blocks]
+    final = [1.0 if b.final else 0.0 for b in blocks]
+    inside = [run[0] <= i <= run[1] and i not in furniture for i in range(count)]
+    rule = [1.0 if _rule_content(b, inside[i]) else 0.0 for i, b in enumerate(blocks)]
+    max_cjk = max((b.cjk for b in blocks), default=0) or 1
+    run_cjk = sum(b.cjk for i, b in enumerate(blocks) if inside[i] and b.kind == "good")
+    prose_cjk = sum(b.cjk for b in blocks if b.kind == "good") or 1
+    shapes = [_shape(s.text) for s in segments]
+    shape_counts = Counter(shapes)
+    since_byline, byline = [], -BYLINE_REACH
+    for i, b in enumerate(blocks):
+        since_byline.append(min(i - byline, BYLINE_REACH) / BYLINE_REACH)
+        if b.kind == "source":
+            byline = i
+    page = {
+        "page_prose_share": sum(prose) / max(1, count),
+        "page_long_share": sum(1 for b in blocks if b.n >= LONG_LINE_CHARS) / max(1, count),
+        "page_final_share": sum(final) / max(1, count),
+        "page_run_share": run_cjk / prose_cjk,
+        "page_log_blocks": math.log1p(count),
+    }
+    rows: list[dict[str, float]] = []
+    for i, (segment, b) in enumerate(zip(segments, blocks)):
+        text = segment.text
+        row = {f"kind_{k}": float(b.kind == k) for k in KINDS}
+        row.update(
+            log_chars=math.log1p(b.n),
+            log_cjk=math.log1p(b.cjk),
+            cjk_of_page_max=b.cjk / max_cjk,
+            cjk_ratio=b.cjk_ratio,
+            sentences=min(b.sent, 5) / 5,
+            clauses=min(b.clause, 10) / 10,
+            final=final[i],
+            bullet=float(b.bullet),
+            symbol_bullet=float(bool(SYMBOL_BULLET.match(text))),
+            truncated=float(bool(_TRUNCATED.search(text))),
+            period_end=float(text.endswith("。")),
+            exclaims=min(text.count("！") + text.count("!"), 3) / 3,
+            latin_ratio=len(_LATIN.findall(text)) / max(1, b.n),
+            repeated_shape=math.log1p(shape_counts[shapes[i]] - 1),
+            since_byline=since_byline[i],
+            digit_ratio=b.digit_ratio,
+            stopwords=max(0.0, b.stop_density),
+            ui_words=min(len(UI.findall(text)), 3) / 3,
+            recommend_words=float(bool(RECOMMEND.search(text))),
+            in_zone=float(bool(b.zone)),
+            damped=float(b.damped),
+            inside_run=float(inside[i]),
+            furniture=float(i in furniture),
+            before_run=float(i < run[0]),
+            after_run=float(i > run[1]),
+            run_distance=math.log1p(max(run[0] - i, i - run[1], 0)),
+            position=i / max(1, count - 1),
+            rule_content=rule[i],
+            prev_rule=rule[i - 1] if i > 0 else 0.0,
+            next_rule=rule[i + 1] if i + 1 < count else 0.0,
+            prev_final=final[i - 1] if i > 0 else 0.0,
+            next_final=final[i + 1] if i + 1 < count else 0.0,
+            near_prose=_window_share(prose, i, NEAR_WINDOW),
+            wide_prose=_window_share(prose, i, WIDE_WINDOW),
+            near_rule=_window_share(rule, i, NEAR_WINDOW),
+        )
+        row.update(page)
+        rows.append(row)
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class ContentModel:
+    """Logistic regression weights over named signals; a missing signal counts as zero."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float = 0.5
+
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH) -> ContentModel:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(weights=data["weights"], bias=data["bias"], threshold=data["threshold"])
+
+    def probability(self, row: dict[str, float]) -> float:
+        z = self.bias + sum(w * row.get(name, 0.0) for name, w in self.weights.items())
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+_MODEL: ContentModel | None = None
+
+
+def content_model() -> ContentModel:
+    global _MODEL
+    if _MODEL is None:
+        _MODEL = ContentModel.load()
+    return _MODEL
+
+
+def analyse(segments: list[Segment]) -> tuple[list[_Block], tuple[int, int], set[int], int | None]:
+    """The rule passes: block kinds and zones, the main run, furniture inside it, the title."""
     blocks = [_describe(s) for s in segments]
     for segment, b in zip(segments, blocks):
         b.kind = _initial(segment, b)
     _zones(segments, blocks)
     run = _main_run(blocks)
-    found = run[1] >= run[0]
-    if found:
-        run = _extend(blocks, run)
-    furniture = _furniture(segments, blocks, run) if found else set()
-    title = _find_title(segments, blocks, run[0]) if found else None
+    if run[1] < run[0]:
+        return blocks, run, set(), None
+    run = _extend(blocks, run)
+    return blocks, run, _furniture(segments, blocks, run), _find_title(segments, blocks, run[0])
 
-    for i, (segment, b) in enumerate(zip(segments, blocks)):
-        inside = run[0] <= i <= run[1] and i not in furniture
+
+def classify(segments: list[Segment], model: ContentModel | None = None) -> None:
+    """Set label, score (the probability of being content), features (and tokens where tokenised)
+    on every segment, in place."""
+    model = model or content_model()
+    blocks, run, furniture, title = analyse(segments)
+    found = run[1] >= run[0]
+    rows = signals(segments, blocks, run, furniture)
+    inside = [row["inside_run"] > 0 for row in rows]
+    # Outside the article run, a block under a list or post header stays in that header's zone:
+    # the header says what the block is better than the block's own form does.
+    for i, (segment, b, row) in enumerate(zip(segments, blocks, rows)):
+        p = model.probability(row)
         if i == title:
-            label, score = "title", 0.7
+            label = "title"
         elif b.kind == "source" and found and _near(i, run):
-            label, score = "source", 0.9
-        elif inside and b.kind in ("good", "near", "short"):
+            label = "source"
+        elif p >= model.threshold and (inside[i] or not b.zone) and (row["rule_content"] or b.kind in ("good", "near")):
             label = _content_label(segment, b)
-            score = 0.9 if b.kind == "good" else 0.6
-        elif not inside and b.kind == "good" and b.cjk >= OUTSIDE_MIN_CJK and not b.zone:
-            label, score = _content_label(segment, b), 0.6
         else:
             label = _noise_label(segment, b, i < run[0])
-            score = 0.8 if b.kind not in ("short", "near", "good") else 0.6
         segment.label = label
-        segment.score = score
-        segment.features = _features(b)
+        segment.score = p
+        segment.features = _features(b, p)

@@ -1,0 +1,165 @@
+"""`train-classifier`: fit the content model's weights on corpus pages and report how it generalises.
+
+Training labels come from the gold bodies: a segment is content when its text (whitespace aside)
+occurs in `gold.body`, or, for segments long enough that chance overlap is unlikely, when most of
+its word tokens occur there (bag-of-words containment: the renderer and the person copying the
+gold may differ in spacing and punctuation). Containment alone mislabels short menu entries whose
+common words happen to occur in the article. The reference page uses its hand labels. Each
+segment is weighted by its share of its page's tokens, so every page counts the same, as in the
+macro-averaged score. The fit is a standardised logistic regression (scikit-learn, liblinear, so
+the result is deterministic); the written weights are unstandardised, so the worker needs only a
+dot product. Cross-validation is by page: grouped k-fold, and each corpus file held out in turn,
+scored exactly like `workers eval`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+from collections import Counter
+from pathlib import Path
+
+from ..evaluate import bag_of_words, macro, read_pages
+from ..pipeline.assemble import assemble
+from ..pipeline.classify import MODEL_PATH, ContentModel, analyse, classify, signals
+from ..pipeline.records import CONTENT_LABELS
+from ..pipeline.split import split_segments
+
+SHARED = Path(__file__).resolve().parents[3] / "shared"
+DEFAULT_CORPORA = (
+    SHARED / "corpus" / "dev" / "magic-html-article.jsonl",
+    SHARED / "corpus" / "dev" / "magic-html-forum.jsonl",
+)
+SEED = SHARED / "corpus" / "seed"
+# A segment not found verbatim in the gold body is content when it has at least this many word
+# tokens and at least this share of them occur in the gold body.
+CONTAINMENT_MIN_TOKENS = 12
+CONTAINMENT = 0.6
+# Inverse regularisation strength of the logistic regression.
+C = 0.1
+FOLDS = 5
+# The reference page's lines weigh as much as this many corpus pages: it is the hand-checked one.
+SEED_WEIGHT = 3.0
+_SPACE = re.compile(r"\s+")
+
+
+class Page:
+    """One page's segments, signals, training labels and gold bag of words."""
+
+    def __init__(self, group: str, text: str, gold_body: str, gold_lines: list[bool] | None = None) -> None:
+        self.group = group
+        self.text = text
+        self.gold = bag_of_words(gold_body)
+        segments = split_segments(text)
+        blocks, run, furniture, _ = analyse(segments)
+        self.rows = signals(segments, blocks, run, furniture)
+        bags = [bag_of_words(s.text) for s in segments]
+        sizes = [sum(bag.values()) for bag in bags]
+        if gold_lines is None:
+            flat = _SPACE.sub("", gold_body)
+            gold_lines = [
+                n > 0
+                and (
+                    _SPACE.sub("", s.text) in flat
+                    or (n >= CONTAINMENT_MIN_TOKENS and sum(c for t, c in bag.items() if self.gold[t]) >= CONTAINMENT * n)
+                )
+                for s, bag, n in zip(segments, bags, sizes)
+            ]
+        self.labels = gold_lines
+        total = sum(sizes) or 1
+        self.weights = [n / total for n in sizes]
+
+    def score(self, model: ContentModel) -> tuple[float, float, float]:
+        segments = split_segments(self.text)
+        classify(segments, model)
+        body = "\n".join(text for _, text in assemble(segments).paragraphs)
+        return prf(bag_of_words(body), self.gold)
+
+
+def prf(pred: Counter[str], ref: Counter[str]) -> tuple[float, float, float]:
+    overlap = sum((pred & ref).values())
+    n_pred, n_ref = sum(pred.values()), sum(ref.values())
+    if n_pred == 0 and n_ref == 0:
+        return 1.0, 1.0, 1.0
+    p = overlap / n_pred if n_pred else 0.0
+    r = overlap / n_ref if n_ref else 0.0
+    return p, r, (2 * p * r / (p + r) if overlap else 0.0)
+
+
+def load_pages(corpora: list[Path]) -> list[Page]:
+    pages = []
+    for path in corpora:
+        for obj in read_pages(path):
+            pages.append(Page(path.stem, obj["text"], obj["gold"]["body"]))
+    return pages
+
+
+def seed_page() -> Page:
+    text = (SEED / "page.txt").read_text(encoding="utf-8")
+    gold = [json.loads(line) for line in (SEED / "segments.gold.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    body = "\n".join(g["text"] for g in gold if g["label"] in CONTENT_LABELS)
+    page = Page("seed", text, body, [g["label"] in CONTENT_LABELS for g in gold])
+    page.weights = [w * SEED_WEIGHT for w in page.weights]
+    return page
+
+
+def fit(pages: list[Page], names: list[str]) -> ContentModel:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    x = [[row[n] for n in names] for page in pages for row in page.rows]
+    y = [int(label) for page in pages for label in page.labels]
+    w = [weight for page in pages for weight in page.weights]
+    scaler = StandardScaler().fit(x)
+    lr = LogisticRegression(C=C, solver="liblinear", max_iter=1000)
+    lr.fit(scaler.transform(x), y, sample_weight=w)
+    scale = [s if s > 0 else 1.0 for s in scaler.scale_]
+    weights = {n: float(c / s) for n, c, s in zip(names, lr.coef_[0], scale)}
+    bias = float(lr.intercept_[0] - sum(c * m / s for c, m, s in zip(lr.coef_[0], scaler.mean_, scale)))
+    return ContentModel(weights=weights, bias=bias)
+
+
+def report(title: str, scored: list[tuple[str, tuple[float, float, float]]]) -> None:
+    groups = sorted({g for g, _ in scored})
+    parts = [f"{g} F1 {macro(s for gg, s in scored if gg == g)[2]:.4f}" for g in groups]
+    p, r, f = macro(s for _, s in scored)
+    print(f"{title:<28} P {p:.4f}  R {r:.4f}  F1 {f:.4f}  ({', '.join(parts)})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="workers train-classifier", description=__doc__.splitlines()[0])
+    parser.add_argument("corpora", nargs="*", type=Path, default=list(DEFAULT_CORPORA))
+    parser.add_argument("--out", type=Path, default=MODEL_PATH, help="where to write the weights")
+    parser.add_argument("--no-cv", action="store_true", help="skip cross-validation")
+    args = parser.parse_args(argv)
+
+    pages = load_pages(args.corpora)
+    seed = seed_page()
+    names = sorted(pages[0].rows[0])
+    model = fit(pages + [seed], names)
+
+    if not args.no_cv:
+        print(f"cross-validation by page ({len(pages)} pages)")
+        scored: list[tuple[str, tuple[float, float, float]]] = []
+        for k in range(FOLDS):
+            held = [p for i, p in enumerate(pages) if i % FOLDS == k]
+            rest = [p for i, p in enumerate(pages) if i % FOLDS != k]
+            fold = fit(rest + [seed], names)
+            scored.extend((p.group, p.score(fold)) for p in held)
+        report(f"{FOLDS}-fold grouped by page", scored)
+        for group in sorted({p.group for p in pages}):
+            fold = fit([p for p in pages if p.group != group] + [seed], names)
+            report(f"trained without {group}", [(p.group, p.score(fold)) for p in pages if p.group == group])
+        report("trained on all (optimistic)", [(p.group, p.score(model)) for p in pages])
+
+    ranked = sorted(model.weights.items(), key=lambda kv: -abs(kv[1]))
+    payload = {
+        "about": "content model of workers/pipeline/classify.py; written by `python -m workers train-classifier`",
+        "bias": round(model.bias, 6),
+        "threshold": model.threshold,
+        "weights": {n: round(w, 6) for n, w in ranked},
+    }
+    args.out.write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {args.out} ({len(names)} signals); strongest: " + ", ".join(f"{n} {w:+.2f}" for n, w in ranked[:8]))
+    return 0 if all(math.isfinite(w) for w in model.weights.values()) else 1
