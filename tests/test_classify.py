@@ -6,7 +6,7 @@ import json
 import pytest
 
 from tests.conftest import SEED
-from workers.pipeline.classify import classify
+from workers.pipeline.classify import ContentModel, analyse, classify, content_model, signals
 from workers.pipeline.records import CONTENT_LABELS, LABELS, NOISE_LABELS, Segment
 from workers.pipeline.split import split_segments
 
@@ -135,3 +135,42 @@ def test_no_segments_is_fine() -> None:
     segments: list[Segment] = []
     classify(segments)
     assert segments == []
+
+
+def test_content_model_weighs_only_signals_the_classifier_computes(seed_text: str) -> None:
+    segments = split_segments(seed_text)
+    blocks, run, furniture, _ = analyse(segments)
+    rows = signals(segments, blocks, run, furniture)
+    model = content_model()
+    assert set(model.weights) == set(rows[0]) and all(set(row) == set(rows[0]) for row in rows)
+    classify(segments)
+    assert all(s.score == model.probability(row) and s.features["p"] == round(s.score, 3) for s, row in zip(segments, rows))
+
+
+def test_content_model_decides_content_by_its_threshold() -> None:
+    raw = NAV + "\n" + "\n\n".join(
+        [
+            "习近平在上海调研期间专门召开这次座谈会。座谈会上，国家发展改革委主任郑栅洁、上海市委书记陈吉宁先后发言，就推进长三角一体化发展汇报工作情况。",
+            "听取大家发言后，习近平发表了重要讲话。他指出，长三角一体化发展战略提出并实施5年来，规划政策体系形成并不断完善。",
+        ]
+    )
+    keep_all = ContentModel(weights={}, bias=10.0)
+    keep_none = ContentModel(weights={}, bias=-10.0)
+    kept = [s.label for s in labelled_with(raw, keep_all) if s.label in IN_ARTICLE]
+    assert [s.label for s in labelled_with(raw, keep_none) if s.label in IN_ARTICLE and s.label != "title"] == []
+    assert kept.count("paragraph") == 2
+
+
+def labelled_with(raw: str, model: ContentModel) -> list[Segment]:
+    segments = split_segments(raw)
+    classify(segments, model)
+    return segments
+
+
+def test_training_labels_come_from_the_gold_body() -> None:
+    from workers.commands.train_classifier import Page
+
+    prose = "长春国际汽车城成为长春高质量发展“四大板块”战略的重要一极，进展迅速，全市上下齐心协力推动各项工作。"
+    page = Page("test", f"首页\n新闻\n\n{prose}\n\n相关阅读\n长春发展迅速\n", f"长春 发展\n{prose}")
+    assert page.labels == [False, False, True, False, False]
+    assert abs(sum(page.weights) - 1.0) < 1e-9

@@ -104,7 +104,8 @@ def seed_page() -> Page:
     return page
 
 
-def fit(pages: list[Page], names: list[str]) -> ContentModel:
+def fit(pages: list[Page], names: list[str]) -> tuple[ContentModel, dict[str, float]]:
+    """The model, and its standardised coefficients (how much each signal moves the decision)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
@@ -117,7 +118,8 @@ def fit(pages: list[Page], names: list[str]) -> ContentModel:
     scale = [s if s > 0 else 1.0 for s in scaler.scale_]
     weights = {n: float(c / s) for n, c, s in zip(names, lr.coef_[0], scale)}
     bias = float(lr.intercept_[0] - sum(c * m / s for c, m, s in zip(lr.coef_[0], scaler.mean_, scale)))
-    return ContentModel(weights=weights, bias=bias)
+    standardised = {n: float(c) for n, c in zip(names, lr.coef_[0])}
+    return ContentModel(weights=weights, bias=bias), standardised
 
 
 def report(title: str, scored: list[tuple[str, tuple[float, float, float]]]) -> None:
@@ -137,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     pages = load_pages(args.corpora)
     seed = seed_page()
     names = sorted(pages[0].rows[0])
-    model = fit(pages + [seed], names)
+    model, standardised = fit(pages + [seed], names)
 
     if not args.no_cv:
         print(f"cross-validation by page ({len(pages)} pages)")
@@ -145,15 +147,15 @@ def main(argv: list[str] | None = None) -> int:
         for k in range(FOLDS):
             held = [p for i, p in enumerate(pages) if i % FOLDS == k]
             rest = [p for i, p in enumerate(pages) if i % FOLDS != k]
-            fold = fit(rest + [seed], names)
+            fold, _ = fit(rest + [seed], names)
             scored.extend((p.group, p.score(fold)) for p in held)
         report(f"{FOLDS}-fold grouped by page", scored)
         for group in sorted({p.group for p in pages}):
-            fold = fit([p for p in pages if p.group != group] + [seed], names)
+            fold, _ = fit([p for p in pages if p.group != group] + [seed], names)
             report(f"trained without {group}", [(p.group, p.score(fold)) for p in pages if p.group == group])
         report("trained on all (optimistic)", [(p.group, p.score(model)) for p in pages])
 
-    ranked = sorted(model.weights.items(), key=lambda kv: -abs(kv[1]))
+    ranked = sorted(model.weights.items(), key=lambda kv: -abs(standardised[kv[0]]))
     payload = {
         "about": "content model of workers/pipeline/classify.py; written by `python -m workers train-classifier`",
         "bias": round(model.bias, 6),
@@ -161,5 +163,6 @@ def main(argv: list[str] | None = None) -> int:
         "weights": {n: round(w, 6) for n, w in ranked},
     }
     args.out.write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {args.out} ({len(names)} signals); strongest: " + ", ".join(f"{n} {w:+.2f}" for n, w in ranked[:8]))
+    strongest = ", ".join(f"{n} {standardised[n]:+.2f}" for n, _ in ranked[:10])
+    print(f"wrote {args.out} ({len(names)} signals); strongest (per standard deviation): {strongest}")
     return 0 if all(math.isfinite(w) for w in model.weights.values()) else 1

@@ -12,9 +12,15 @@ Chinese text without markup:
 3. `_main_run`: the article is the densest run of prose: a maximum-sum run over block values
    (positive for prose, negative for noise), found in one linear pass.
 4. `_zones`: a header such as 热门推荐 or a #话题# line starts a zone whose blocks share its class.
-5. `_label`: blocks inside the run become title/heading/paragraph/list_item/caption/source;
-   substantial prose outside the run is kept too (forum replies, multi-part pages) unless it
-   sits in a noise zone; everything else gets its noise class.
+5. `signals` and the content model: every block gets named signals — its own form, the verdicts
+   of the passes above (kind, zone, main run, furniture), its neighbours and page-level style
+   (share of long lines, of finished sentences) — and a logistic regression fitted on the dev
+   corpus (`python -m workers train-classifier`, weights in content_model.json) gives the
+   probability that it belongs to the article. Hard rules stay where the form is decisive: the
+   title, bylines near the run, a zone's blocks outside the run, and a block with no prose that
+   the rules did not keep.
+6. Content blocks become title/heading/paragraph/list_item/caption/source; every other block gets
+   its noise class from its form, its zone and its position.
 """
 from __future__ import annotations
 
