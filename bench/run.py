@@ -86,13 +86,13 @@ def measure_offline(lines: list[bytes], seconds: float) -> tuple[float, dict[str
     return pages / (time.perf_counter() - started), dict(stage_seconds)
 
 
-def stream_messages(lines: list[bytes], passes: int) -> list[tuple[bytes, bytes]]:
-    """(key, value) of `passes` copies of the corpus; each copy's URLs made unique so every page is told apart."""
+def stream_messages(lines: list[bytes], passes: int, tag: str = "bench") -> list[tuple[bytes, bytes]]:
+    """(key, value) of `passes` copies of `lines`; each copy's URLs made unique so every page is told apart."""
     messages = []
     for copy in range(passes):
         for line in lines:
             page = orjson.loads(line)
-            page["url"] = f"{page['url']}#bench-{copy}"
+            page["url"] = f"{page['url']}#{tag}-{copy}"
             messages.append((page["url"].encode(), orjson.dumps(page)))
     return messages
 
@@ -123,7 +123,12 @@ async def run_stream(bootstrap: str, logs: Path, messages: list[tuple[bytes, byt
             await wait_until_ready(port)
         consumer = await started_output_consumer(settings, guarantee)
         try:
-            receiving = asyncio.create_task(receive(consumer, settings, len(messages)))
+            # One page per partition first, so that no worker loads its dictionaries on the clock.
+            warmup = stream_messages([messages[0][1]], settings.topic_partitions, tag="warmup")
+            receiving = asyncio.create_task(receive(consumer, settings, {key for key, _ in warmup}))
+            await send(settings, warmup, spread=True)
+            await asyncio.wait_for(receiving, STREAM_TIMEOUT_S)
+            receiving = asyncio.create_task(receive(consumer, settings, {key for key, _ in messages}))
             sent_at = await send(settings, messages, rate)
             received_at, dead_letters = await asyncio.wait_for(receiving, STREAM_TIMEOUT_S)
         finally:
@@ -148,22 +153,25 @@ async def started_output_consumer(settings: Settings, guarantee: str) -> AIOKafk
     return consumer
 
 
-async def receive(consumer: AIOKafkaConsumer, settings: Settings, expected: int) -> tuple[dict[bytes, float], int]:
-    """Arrival time of each page's article (or dead letter), by key; and the number of dead letters."""
+async def receive(consumer: AIOKafkaConsumer, settings: Settings, keys: set[bytes]) -> tuple[dict[bytes, float], int]:
+    """Arrival time of the article (or dead letter) of each page in `keys`; and the number of dead letters."""
     received_at: dict[bytes, float] = {}
     dead_letters = 0
-    while len(received_at) < expected:
+    while len(received_at) < len(keys):
         batch = await consumer.getmany(timeout_ms=100)
         now = time.monotonic()
         for records in batch.values():
             for record in records:
-                received_at.setdefault(record.key, now)
-                dead_letters += record.topic == settings.topic_deadletter
+                if record.key in keys and record.key not in received_at:
+                    received_at[record.key] = now
+                    dead_letters += record.topic == settings.topic_deadletter
     return received_at, dead_letters
 
 
-async def send(settings: Settings, messages: list[tuple[bytes, bytes]], rate: float | None) -> dict[bytes, float]:
-    """Send every page to the input topic, at most `rate` pages/s; the send time of each, by key."""
+async def send(settings: Settings, messages: list[tuple[bytes, bytes]], rate: float | None = None,
+               spread: bool = False) -> dict[bytes, float]:
+    """Send every page to the input topic, at most `rate` pages/s; the send time of each, by key.
+    With `spread`, page n goes to partition n (modulo the partition count) instead of by key."""
     producer = AIOKafkaProducer(**client_options(settings), max_request_size=MAX_MESSAGE_BYTES,
                                 linger_ms=0 if rate else 5)
     await producer.start()
@@ -174,7 +182,8 @@ async def send(settings: Settings, messages: list[tuple[bytes, bytes]], rate: fl
             if rate:  # page n leaves no earlier than n / rate seconds after the start
                 await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
             sent_at[key] = time.monotonic()
-            pending.append(await producer.send(settings.topic_raw, value=value, key=key))
+            partition = n % settings.topic_partitions if spread else None
+            pending.append(await producer.send(settings.topic_raw, value=value, key=key, partition=partition))
         await asyncio.gather(*pending)
     finally:
         await producer.stop()
