@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -157,6 +158,8 @@ class _Block:
     final: bool
     bullet: bool
     digit_ratio: float
+    latin: int
+    ui_hits: int  # UI words, counted in blocks short enough for them to mean UI
     kind: str = "short"  # good | near | short | source | footer | ui | header | menu | teaser
     stop_density: float = -1.0
     zone: str = ""
@@ -177,6 +180,8 @@ def _describe(segment: Segment) -> _Block:
         final=bool(_FINAL.search(text)),
         bullet=bool(BULLET.match(text)),
         digit_ratio=len(_DIGIT.findall(text)) / max(1, n),
+        latin=latin,
+        ui_hits=len(UI.findall(text)) if n <= UI_DENSE_MAX_CHARS else 0,
     )
     return block
 
@@ -199,7 +204,7 @@ def _initial(segment: Segment, b: _Block) -> str:
         return "footer"
     if COMMENT_HEADER.search(text) or (b.n <= HEADER_MAX_CHARS and HASHTAG_LINE.match(text)):
         return "header"
-    if b.n <= UI_DENSE_MAX_CHARS and len(UI.findall(text)) >= UI_MIN_HITS:
+    if b.ui_hits >= UI_MIN_HITS:
         return "ui"
     if b.bullet and b.n >= TEASER_MIN_CHARS and not b.final and (SYMBOL_BULLET.match(text) or not b.sent):
         return "teaser"
@@ -210,7 +215,7 @@ def _initial(segment: Segment, b: _Block) -> str:
         return "near"
     if b.n <= HEADER_MAX_CHARS and not b.sent and (RECOMMEND.search(text) or ADVERT.search(text)):
         return "header"
-    if b.n <= UI_MAX_CHARS and UI.search(text):
+    if b.n <= UI_MAX_CHARS and b.ui_hits:
         return "ui"
     if not b.sent and not b.clause and MENU.match(text):
         return "menu"
@@ -389,12 +394,13 @@ _TRUNCATED = re.compile(r"(?:\.\.\.|…|\.\.)\s*$")
 _SHAPE_DIGITS = re.compile(r"[0-9０-９]+")
 _SHAPE_LATIN = re.compile(r"[A-Za-z]+")
 SHAPE_PREFIX = 2
+SHAPE_SCAN = 24  # characters looked at to find the prefix
 # How far (blocks) a byline or date line above a block still counts as its header.
 BYLINE_REACH = 30
 
 
 def _shape(text: str) -> str:
-    collapsed = _SHAPE_LATIN.sub("a", _SHAPE_DIGITS.sub("0", text))
+    collapsed = _SHAPE_LATIN.sub("a", _SHAPE_DIGITS.sub("0", text[:SHAPE_SCAN]))
     return f"{collapsed[:SHAPE_PREFIX]}|{min(len(text) // 10, 5)}"
 
 
@@ -451,12 +457,12 @@ def signals(segments: list[Segment], blocks: list[_Block], run: tuple[int, int],
             truncated=float(bool(_TRUNCATED.search(text))),
             period_end=float(text.endswith("。")),
             exclaims=min(text.count("！") + text.count("!"), 3) / 3,
-            latin_ratio=len(_LATIN.findall(text)) / max(1, b.n),
+            latin_ratio=b.latin / max(1, b.n),
             repeated_shape=math.log1p(shape_counts[shapes[i]] - 1),
             since_byline=since_byline[i],
             digit_ratio=b.digit_ratio,
             stopwords=max(0.0, b.stop_density),
-            ui_words=min(len(UI.findall(text)), 3) / 3,
+            ui_words=min(b.ui_hits, UI_MIN_HITS) / UI_MIN_HITS,
             recommend_words=float(bool(RECOMMEND.search(text))),
             in_zone=float(bool(b.zone)),
             damped=float(b.damped),
@@ -494,8 +500,18 @@ class ContentModel:
         return cls(weights=data["weights"], bias=data["bias"], threshold=data["threshold"])
 
     def probability(self, row: dict[str, float]) -> float:
-        z = self.bias + sum(w * row.get(name, 0.0) for name, w in self.weights.items())
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        return self.probabilities([row])[0]
+
+    def probabilities(self, rows: list[dict[str, float]]) -> list[float]:
+        """One probability per row; all rows carry the same signals in the same order."""
+        if not rows:
+            return []
+        vector = [self.weights.get(name, 0.0) for name in rows[0]]
+        out = []
+        for row in rows:
+            z = self.bias + sum(map(operator.mul, row.values(), vector))
+            out.append(1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))))
+        return out
 
 
 _MODEL: ContentModel | None = None
@@ -529,10 +545,10 @@ def classify(segments: list[Segment], model: ContentModel | None = None) -> None
     found = run[1] >= run[0]
     rows = signals(segments, blocks, run, furniture)
     inside = [row["inside_run"] > 0 for row in rows]
+    probabilities = model.probabilities(rows)
     # Outside the article run, a block under a list or post header stays in that header's zone:
     # the header says what the block is better than the block's own form does.
-    for i, (segment, b, row) in enumerate(zip(segments, blocks, rows)):
-        p = model.probability(row)
+    for i, (segment, b, row, p) in enumerate(zip(segments, blocks, rows, probabilities)):
         if i == title:
             label = "title"
         elif b.kind == "source" and found and _near(i, run):
