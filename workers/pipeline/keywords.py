@@ -4,6 +4,7 @@ jieba.analyse.extract_tags would tokenise the body a second time; this reuses th
 """
 from __future__ import annotations
 
+import heapq
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -19,6 +20,9 @@ _WORDLIKE = re.compile(r"^[\u3400-\u9fffA-Za-z][\u3400-\u9fffA-Za-z0-9·\-]*$")
 
 
 def top_keywords(tokens: Iterable[str], count: int = KEYWORD_COUNT) -> tuple[str, ...]:
-    counts = Counter(t for t in tokens if len(t) >= MIN_TOKEN_CHARS and _WORDLIKE.match(t))
-    scored = sorted(((-n * _IDF.get(t, _MEDIAN_IDF), t) for t, n in counts.items()))
-    return tuple(t for _, t in scored[:count])
+    # Count first (in C), then test each distinct token once rather than each occurrence,
+    # and keep only the best `count` instead of sorting them all.
+    counts = Counter(tokens)
+    best = heapq.nsmallest(count, ((-n * _IDF.get(t, _MEDIAN_IDF), t) for t, n in counts.items()
+                                   if len(t) >= MIN_TOKEN_CHARS and _WORDLIKE.match(t)))
+    return tuple(t for _, t in best)
