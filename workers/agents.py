@@ -93,29 +93,35 @@ async def publish_in_transaction(event: faust.EventT, outputs: list[Output]) -> 
     message = event.message
     producer = app.producer  # faust's aiokafka driver; it owns one transactional producer per partition
     transactional_id = f"{app.conf.id}-{app.assignor.group_for_topic(message.topic)}-{message.partition}"
-    async with producer._trn_locks[transactional_id]:
-        transaction = producer._transaction_producers.get(transactional_id)
-        if transaction is None:
+    for _ in range(2):  # a second time only with a fresh producer in place of a fenced one
+        if message.tp not in app.consumer.assignment():
             log_page("skipped_revoked", message)  # the partition's new owner reads the page again
             return
-        try:
-            for topic, key, value in outputs:
-                await transaction.send(topic, value, key=key)
-            await transaction.send_offsets_to_transaction({message.tp: message.offset + 1}, app.conf.id)
-            await transaction.commit_transaction()
-        except ProducerFenced:
-            # Another worker took the partition over: this producer can do nothing more, and the
-            # page, neither committed nor acknowledged, is read again by the new owner.
-            del producer._transaction_producers[transactional_id]
-            await transaction.stop()
-            log_page("fenced", message)
-            return
-        except BaseException:
-            await transaction.abort_transaction()  # the page is read again; nothing of it was committed
+        if transactional_id not in producer._transaction_producers:
+            # This worker owns the partition but its producer was fenced, e.g. by a worker that held
+            # the partition for a while: a new producer with the same id takes the partition's
+            # transactions back (and fences any producer still left from that time).
+            await producer.begin_transaction(transactional_id)
+        async with producer._trn_locks[transactional_id]:
+            transaction = producer._transaction_producers[transactional_id]
+            try:
+                for topic, key, value in outputs:
+                    await transaction.send(topic, value, key=key)
+                await transaction.send_offsets_to_transaction({message.tp: message.offset + 1}, app.conf.id)
+                await transaction.commit_transaction()
+            except ProducerFenced:
+                # Nothing of the page was committed; this producer can do nothing more.
+                del producer._transaction_producers[transactional_id]
+                await transaction.stop()
+                log_page("fenced", message)
+                continue
+            except BaseException:
+                await transaction.abort_transaction()  # the page is read again; nothing of it was committed
+                await transaction.begin_transaction()
+                raise
+            event.ack()
             await transaction.begin_transaction()
-            raise
-        event.ack()
-        await transaction.begin_transaction()
+            return
 
 
 @app.task
