@@ -71,7 +71,7 @@ BOUNDARY_COST = 150.0
 # Prose under a recommendation header that follows this much prose (CJK characters)
 # is worth only a share of its value: such lists come after the article they hang off.
 ZONE_AFTER_PROSE_CJK = 80
-ZONE_DAMPING = 0.25
+ZONE_DAMPING = 0.1
 # A block with a bullet symbol, longer than this, that stops mid-sentence is a teaser for another
 # page (numbered items are left alone: they are usually steps of the article).
 TEASER_MIN_CHARS = 30
@@ -80,6 +80,14 @@ TEASER_MIN_CHARS = 30
 MAX_INNER_GAP = 3
 FURNITURE_MAX_MEAN_CHARS = 12
 FURNITURE_MIN_NOISE_SHARE = 0.3
+# A headline is a one-line block with no full stop (。；) inside: the link text of another page.
+# This many headlines in a row (tiny counters and dates between them aside) make a list of links,
+# and even those that read like prose are teasers; an article's subheadings stand between
+# paragraphs, not in a row.
+HEADLINE_MAX_CHARS = 50
+HEADLINE_MIN_CJK = 6
+HEADLINE_RUN = 4
+LISTING_TINY_CHARS = 8
 
 # --- character classes and patterns -------------------------------------------------------------
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -89,6 +97,7 @@ _SENT_END = re.compile(r"[。！？!?…]")
 _CLAUSE = re.compile(r"[，、；：;]|,(?!\d)")
 _FINAL = re.compile(r"[。！？!?…][”’」』）)]?$")
 _WORD = re.compile(r"\w")
+_FULL_STOP = re.compile(r"[。；;]")
 
 SOURCE_LINE = re.compile(
     r"^[\W_]*(?:\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s*(?:\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?\s*[|｜]?\s*)?"
@@ -222,6 +231,40 @@ def _initial(segment: Segment, b: _Block) -> str:
     return "short"
 
 
+def _is_headline(segment: Segment, b: _Block) -> bool:
+    text = segment.text
+    return (
+        b.kind in ("good", "near", "short", "teaser")
+        and b.zone != "comment"
+        and HEADLINE_MIN_CJK <= b.cjk
+        and b.n <= HEADLINE_MAX_CHARS
+        and not _FULL_STOP.search(text)
+        and not text.endswith(("：", ":"))
+    )
+
+
+def _listings(segments: list[Segment], blocks: list[_Block]) -> None:
+    """Prose-like blocks in a long row of headlines are teasers of a link list, unless prose
+    before the row announces it with a colon. Replies under a comment header are short lines
+    too, but they are the thread, not links."""
+    i, count = 0, len(blocks)
+    while i < count:
+        if not _is_headline(segments[i], blocks[i]):
+            i += 1
+            continue
+        j, headlines = i, []
+        while j < count and (_is_headline(segments[j], blocks[j]) or blocks[j].n < LISTING_TINY_CHARS):
+            if _is_headline(segments[j], blocks[j]):
+                headlines.append(j)
+            j += 1
+        announced = i > 0 and segments[i - 1].text.endswith(("：", ":"))
+        if len(headlines) >= HEADLINE_RUN and not announced:
+            for k in headlines:
+                if blocks[k].kind in ("good", "near"):
+                    blocks[k].kind = "teaser"
+        i = j
+
+
 def _header_zone(text: str) -> str:
     if ADVERT.search(text):
         return "advertisement"
@@ -242,7 +285,7 @@ def _zones(segments: list[Segment], blocks: list[_Block]) -> None:
             damped = zone == "recommendation" and prose >= ZONE_AFTER_PROSE_CJK
         elif b.kind == "source":
             zone, damped = "", False
-        elif b.kind == "good" and not zone:
+        elif b.kind == "good":
             prose += b.cjk
         b.zone, b.damped = zone, damped
 
@@ -530,6 +573,7 @@ def analyse(segments: list[Segment]) -> tuple[list[_Block], tuple[int, int], set
     for segment, b in zip(segments, blocks):
         b.kind = _initial(segment, b)
     _zones(segments, blocks)
+    _listings(segments, blocks)
     run = _main_run(blocks)
     if run[1] < run[0]:
         return blocks, run, set(), None
