@@ -13,21 +13,25 @@ SEED_URL = "https://example.cn/news/changchun-auto-city"
 
 
 def articles_and_metrics_done(settings, expected_articles: int):
+    """All articles are in, with every metric record (and every audit segment, when read) they count."""
     def done(seen):
-        articles = seen[settings.topic_articles]
-        facts = sum(value["fact_count"] for _, value in articles)
-        return len(articles) >= expected_articles and len(seen[settings.topic_metrics]) >= facts
+        articles = [value for _, value in seen[settings.topic_articles]]
+        facts = sum(a["fact_count"] for a in articles)
+        segments = sum(sum(a["kept"].values()) + sum(a["dropped"].values()) for a in articles)
+        return (len(articles) >= expected_articles and len(seen[settings.topic_metrics]) >= facts
+                and len(seen.get(settings.topic_segments, ())) >= (segments if settings.topic_segments in seen else 0))
     return done
 
 
 async def test_reference_and_dev_pages_end_to_end(topics_for, start_worker, seed_text, dev_pages, validators):
-    settings = await topics_for()
+    settings = await topics_for(audit=True)
     start_worker(settings)
     pages = [{"url": SEED_URL, "text": seed_text, "page_id": "seed", "fetched_at": "2020-10-20T08:00:00Z"}]
     pages += [{"url": p["url"], "text": p["text"], "page_id": p["id"]} for p in dev_pages[:20]]
     await produce(settings, [(p["url"].encode(), orjson.dumps(p)) for p in pages])
 
-    seen = await consume_until(settings, [settings.topic_articles, settings.topic_metrics, settings.topic_deadletter],
+    seen = await consume_until(settings, [settings.topic_articles, settings.topic_metrics, settings.topic_deadletter,
+                                          settings.topic_segments],
                                articles_and_metrics_done(settings, len(pages)), timeout=180)
 
     assert seen[settings.topic_deadletter] == []
@@ -38,6 +42,11 @@ async def test_reference_and_dev_pages_end_to_end(topics_for, start_worker, seed
     for key, value in seen[settings.topic_metrics]:
         assert not list(validators["metric"].iter_errors(value))
         assert value["url"] == key.decode()
+
+    audit = [value for key, value in seen[settings.topic_segments] if key.decode() == SEED_URL]
+    for value in audit:
+        assert not list(validators["segment"].iter_errors(value))
+    assert {s["label"] for s in audit} >= {"title", "heading", "paragraph", "source", "recommendation"}
 
     seed = articles[SEED_URL]
     assert "长春国际汽车城建设纪实" in seed["title"]

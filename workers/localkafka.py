@@ -226,10 +226,12 @@ def spawn_worker(bootstrap: str, log_path: Path, **env: str) -> subprocess.Popen
     )
 
 
-def isolated_settings(bootstrap: str, label: str = "test", **overrides) -> Settings:
-    """Settings with topic names and a group of their own, so runs never see each other's messages."""
+def isolated_settings(bootstrap: str, label: str = "test", audit: bool = False, **overrides) -> Settings:
+    """Settings with topic names and a group of their own, so runs never see each other's messages;
+    `audit` turns the segments topic on."""
     tag = uuid.uuid4().hex[:8]
-    names = {f"topic_{t}": f"{tag}.{t}" for t in ("raw", "articles", "metrics", "deadletter", "segments")}
+    topics = ("raw", "articles", "metrics", "deadletter") + (("segments",) if audit else ())
+    names = {f"topic_{t}": f"{tag}.{t}" for t in topics}
     return Settings(kafka_bootstrap_servers=bootstrap, app_id=f"{label}-{tag}", **names | overrides)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,7 +21,8 @@ class Settings(BaseSettings):
     topic_articles: str = "articles.cleaned"
     topic_metrics: str = "metrics.facts"
     topic_deadletter: str = "pages.deadletter"
-    topic_segments: str = Field("pages.segments", description="Audit topic; empty string disables it")
+    # One message per segment of every page (tens to hundreds a page), so it is off unless named.
+    topic_segments: str = Field("", description="Audit topic, e.g. pages.segments; empty disables it")
     topic_partitions: int = Field(4, ge=1, description="Partitions of topics the worker creates")
     topic_replication: int = Field(1, ge=1, description="Replication factor of topics the worker creates")
 
@@ -41,6 +42,14 @@ class Settings(BaseSettings):
     web_port: int = Field(6066, description="Health, metrics and inspection page")
     log_level: str = "info"
     log_json: bool = Field(False, description="One JSON object per log line")
+
+    @model_validator(mode="after")
+    def one_page_at_a_time_under_exactly_once(self) -> "Settings":
+        # Each page commits its own offset in its transaction; two pages of a partition in flight could
+        # commit out of order and move the committed offset backwards.
+        if self.processing_guarantee == "exactly_once" and self.agent_concurrency != 1:
+            raise ValueError("exactly_once needs AGENT_CONCURRENCY=1 (scale with more worker processes)")
+        return self
 
     # Raises inside the pipeline for pages whose text contains this marker; for fault tests only.
     fault_marker: str | None = None
