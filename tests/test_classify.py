@@ -174,3 +174,43 @@ def test_training_labels_come_from_the_gold_body() -> None:
     page = Page("test", f"首页\n新闻\n\n{prose}\n\n相关阅读\n长春发展迅速\n", f"长春 发展\n{prose}")
     assert page.labels == [False, False, True, False, False]
     assert abs(sum(page.weights) - 1.0) < 1e-9
+
+
+def test_thread_replies_are_kept_and_their_furniture_dropped() -> None:
+    raw = "\n\n".join(
+        [
+            "首页 话题 标签 登录",
+            "小明",
+            "2021-01-01 10:34:38",
+            "可以的 好好休息开开心心过年",
+            "点赞",
+            "评论",
+            "阿花",
+            "2021-01-01 10:33:52",
+            "元旦快乐！",
+            "点赞",
+            "评论",
+            "老王",
+            "2020-12-31 20:45:39",
+            "我们放一天上一天再放一天",
+            "点赞",
+            "评论",
+        ]
+    )
+    segments = labelled(raw)
+    kept = {s.text for s in segments if s.label in CONTENT_LABELS}
+    assert {"可以的 好好休息开开心心过年", "元旦快乐！", "我们放一天上一天再放一天"} <= kept
+    assert not kept & {"点赞", "评论", "小明", "阿花", "老王"}
+
+
+def test_a_row_of_headlines_is_a_teaser_list() -> None:
+    article = "本市今年新建公园十二座，市民出门五百米就能走进绿地，这是城市更新计划的一部分。" * 3
+    teasers = [
+        "* 三亚这片海滩为何一夜爆红？游客直呼太美了",
+        "* 他退休后回村种地，十年后乡亲们都来取经！",
+        "* 这种早餐千万别再吃了，医生一再提醒注意",
+        "* 一家三口自驾游遇暴雨，接下来的一幕让人泪目",
+        "* 月薪三千和月薪三万的人，差别到底在哪里？",
+    ]
+    segments = labelled("\n\n".join(["城市新添十二座公园", article, *teasers]))
+    assert [s.label for s in segments[2:]] == ["recommendation"] * len(teasers)

@@ -88,6 +88,13 @@ HEADLINE_MAX_CHARS = 50
 HEADLINE_MIN_CJK = 6
 HEADLINE_RUN = 4
 LISTING_TINY_CHARS = 8
+# A thread: at least this many post stamps (a poster's time or floor number on a short line).
+# The lines after a stamp, up to the next UI line or stamp, are the post: replies are short and
+# unpunctuated, so they never look like prose, yet they are what the thread says.
+THREAD_MIN_POSTS = 3
+STAMP_MAX_CHARS = 40
+# A line whose shape occurs this often on the page is list furniture, not a post.
+POST_SHAPE_REPEATS = 3
 
 # --- character classes and patterns -------------------------------------------------------------
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -98,6 +105,11 @@ _CLAUSE = re.compile(r"[，、；：;]|,(?!\d)")
 _FINAL = re.compile(r"[。！？!?…][”’」』）)]?$")
 _WORD = re.compile(r"\w")
 _FULL_STOP = re.compile(r"[。；;]")
+_LETTER = re.compile(r"[^\W\d_]")
+POST_STAMP = re.compile(
+    r"\d+\s*(?:秒|分钟|小时|天|周|个月|月|年)前|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}|"
+    r"发表于|發表於|\d+\s*楼|#\d+$|沙发|板凳"
+)
 
 SOURCE_LINE = re.compile(
     r"^[\W_]*(?:\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s*(?:\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?\s*[|｜]?\s*)?"
@@ -263,6 +275,32 @@ def _listings(segments: list[Segment], blocks: list[_Block]) -> None:
                 if blocks[k].kind in ("good", "near"):
                     blocks[k].kind = "teaser"
         i = j
+
+
+def _posts(segments: list[Segment], blocks: list[_Block]) -> set[int]:
+    """On a thread page, the blocks of each post: the lines after a post stamp that hold words,
+    up to the next stamp, UI line, header or line without letters (a counter, a separator).
+    Bulleted lines and lines whose shape repeats on the page are the entries of a teaser list
+    with dates, not posts."""
+    stamps = [i for i, (s, b) in enumerate(zip(segments, blocks)) if b.n <= STAMP_MAX_CHARS and POST_STAMP.search(s.text)]
+    if len(stamps) < THREAD_MIN_POSTS:
+        return set()
+    shapes = Counter(_shape(s.text) for s in segments)
+    stamp_set, out = set(stamps), set()
+    for i in stamps:
+        j = i + 1
+        while (
+            j < len(blocks)
+            and j not in stamp_set
+            and blocks[j].kind in ("good", "near", "short")
+            and blocks[j].zone in ("", "comment")
+            and _LETTER.search(segments[j].text)
+            and not blocks[j].bullet
+            and shapes[_shape(segments[j].text)] < POST_SHAPE_REPEATS
+        ):
+            out.add(j)
+            j += 1
+    return out
 
 
 def _header_zone(text: str) -> str:
@@ -588,6 +626,7 @@ def classify(segments: list[Segment], model: ContentModel | None = None) -> None
     blocks, run, furniture, title = analyse(segments)
     found = run[1] >= run[0]
     rows = signals(segments, blocks, run, furniture)
+    posts = _posts(segments, blocks)
     inside = [row["inside_run"] > 0 for row in rows]
     probabilities = model.probabilities(rows)
     # Outside the article run, a block under a list or post header stays in that header's zone:
@@ -597,6 +636,8 @@ def classify(segments: list[Segment], model: ContentModel | None = None) -> None
             label = "title"
         elif b.kind == "source" and found and _near(i, run):
             label = "source"
+        elif i in posts:
+            label = _content_label(segment, b)
         elif p >= model.threshold and (inside[i] or not b.zone) and (row["rule_content"] or b.kind in ("good", "near")):
             label = _content_label(segment, b)
         else:
