@@ -12,6 +12,9 @@ Chinese text without markup:
 3. `_main_run`: the article is the densest run of prose: a maximum-sum run over block values
    (positive for prose, negative for noise), found in one linear pass.
 4. `_zones`: a header such as 热门推荐 or a #话题# line starts a zone whose blocks share its class.
+   `_listings`: a long row of headlines (one-line blocks with no full stop) is a list of teasers.
+   `_posts`: on a thread page (several post stamps: times, floor numbers), the lines after each
+   stamp are a post; replies are short and would never pass for prose on their own.
 5. `signals` and the content model: every block gets named signals — its own form, the verdicts
    of the passes above (kind, zone, main run, furniture), its neighbours and page-level style
    (share of long lines, of finished sentences) — and a logistic regression fitted on the dev
