@@ -1,0 +1,108 @@
+"""A worker's life: a huge page does not starve heartbeats; SIGTERM commits only what was published."""
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
+
+from workers.localkafka import free_port
+from workers.settings import client_options
+
+from .conftest import consume_until, produce, wait_until_ready, web_get
+from .test_delivery import every_key_answered, small_pages
+
+pytestmark = pytest.mark.kafka
+ONE_MIB = 1024 * 1024
+
+
+def generations_joined(log_text: str) -> int:
+    return log_text.count("Joined group")
+
+
+async def metric_value(port: int, name: str) -> float:
+    _, exposition = await web_get(port, "/metrics")
+    return next(s.value for family in text_string_to_metric_families(exposition)
+                for s in family.samples if s.name == name)
+
+
+async def test_one_mib_page_keeps_the_group_stable(topics_for, start_worker, dev_pages, tmp_path):
+    settings = await topics_for()
+    port = free_port()
+    start_worker(settings, web_port=str(port))
+    await wait_until_ready(port)
+
+    texts, size = [], 0
+    while size < ONE_MIB:  # real page texts glued into one 1 MiB page
+        text = dev_pages[len(texts) % len(dev_pages)]["text"]
+        texts.append(text)
+        size += len(text.encode())
+    huge = {"url": "https://huge.example.cn/", "text": "\n\n".join(texts)}
+    small = small_pages(20, "after-huge")
+    await produce(settings, [(huge["url"].encode(), orjson.dumps(huge)), *small])
+    keys = {huge["url"].encode()} | {key for key, _ in small}
+    seen = await consume_until(settings, [settings.topic_articles, settings.topic_deadletter],
+                               every_key_answered(settings, keys), timeout=180)
+
+    assert not seen[settings.topic_deadletter]
+    stall = await metric_value(port, "worker_event_loop_stall_max_seconds")
+    print(f"longest event-loop stall with a 1 MiB page: {stall * 1000:.0f} ms")
+    assert generations_joined((tmp_path / "worker0.log").read_text()) == 1  # no rebalance
+
+
+async def committed_offsets(settings) -> dict[int, int]:
+    admin = AIOKafkaAdminClient(**client_options(settings))
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(settings.app_id)
+        return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == settings.topic_raw}
+    finally:
+        await admin.close()
+
+
+@pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once"])
+async def test_sigterm_commits_only_what_was_published(topics_for, start_worker, guarantee):
+    settings = await topics_for(processing_guarantee=guarantee)
+    isolation = "read_committed" if guarantee == "exactly_once" else "read_uncommitted"
+    messages = small_pages(1500, f"sigterm-{guarantee}")
+    keys = {key for key, _ in messages}
+    first = start_worker(settings)
+    await produce(settings, messages)
+    await consume_until(settings, [settings.topic_articles], lambda s: len(s[settings.topic_articles]) >= 200,
+                        timeout=180, isolation_level=isolation)
+
+    first.send_signal(signal.SIGTERM)
+    assert await asyncio.to_thread(first.wait, 60) == 0
+    committed = await committed_offsets(settings)
+    published = {r.key for r in await read_to_end(settings, settings.topic_articles, isolation)}
+    assert published and len(published) < len(messages)  # it stopped mid-stream
+    for r in await read_to_end(settings, settings.topic_raw, isolation):
+        if r.offset < committed.get(r.partition, 0):
+            assert r.key in published, f"offset {r.offset} of partition {r.partition} committed, never published"
+
+    start_worker(settings)  # the next worker picks up exactly where the first one committed
+    await consume_until(settings, [settings.topic_articles, settings.topic_deadletter],
+                        every_key_answered(settings, keys), timeout=300, isolation_level=isolation)
+
+
+async def read_to_end(settings, topic: str, isolation: str) -> list:
+    """Every record of `topic` up to its current end."""
+    consumer = AIOKafkaConsumer(**client_options(settings), group_id=None, isolation_level=isolation)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(settings.topic_partitions)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        records = []
+        while any([await consumer.position(tp) < end for tp, end in ends.items()]):
+            batch = await consumer.getmany(timeout_ms=1000)
+            records += [r for rs in batch.values() for r in rs]
+        return records
+    finally:
+        await consumer.stop()
