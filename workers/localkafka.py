@@ -67,11 +67,13 @@ def jars_dir(version: str = KAFKA_VERSION) -> Path:
         return libs
     target.mkdir(parents=True, exist_ok=True)
     (target / "pom.xml").write_text(_POM.format(kafka=version, log4j=LOG4J_VERSION))
-    subprocess.run(
-        ["mvn", "-q", "-B", "-f", str(target / "pom.xml"), "dependency:copy-dependencies",
+    resolved = subprocess.run(
+        ["mvn", "-q", "-B", "-ntp", "-f", str(target / "pom.xml"), "dependency:copy-dependencies",
          f"-DoutputDirectory={libs}", "-DincludeScope=runtime"],
-        check=True,
+        capture_output=True, text=True,
     )
+    if resolved.returncode != 0:
+        raise RuntimeError(f"Maven could not resolve Kafka {version}:\n{resolved.stdout}{resolved.stderr}")
     done.write_text(version)
     return libs
 
