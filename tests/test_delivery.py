@@ -135,6 +135,7 @@ async def test_ten_thousand_mixed_messages_all_accounted_for(topics_for, start_w
     seen = await consume_until(settings, [settings.topic_articles, settings.topic_deadletter],
                                every_key_answered(settings, keys), timeout=600)
     articles, dead = outputs_by_key(seen, settings)
+    print(f"mixed: messages sent {MIXED_MESSAGES}, articles {sum(articles.values())}, dead letters {sum(dead.values())}")
     assert sum(articles.values()) + sum(dead.values()) == MIXED_MESSAGES
     assert set(articles) | set(dead) == keys and not set(articles) & set(dead)
     assert len(dead) == MIXED_MESSAGES // 4
@@ -158,6 +159,8 @@ async def run_with_fault(settings: Settings, start_worker, fault: Callable[[], A
 
 def assert_each_page_once(seen: dict[str, list], settings: Settings, exactly_once: bool) -> None:
     articles, dead = outputs_by_key(seen, settings)
+    print(f"{settings.processing_guarantee}: pages sent {FAULT_PAGES}, articles seen {sum(articles.values())}, "
+          f"distinct {len(articles)}, duplicates {sum(articles.values()) - len(articles)}, dead letters {len(dead)}")
     assert not dead
     assert len(articles) == FAULT_PAGES
     if exactly_once:
