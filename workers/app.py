@@ -1,4 +1,4 @@
-"""The Faust app: configuration, the orjson codec and the topics.
+"""The Faust app: configuration, the orjson codec (the app's default serializer) and the input topic.
 
 Agents live in workers/agents.py; `python -m workers worker` runs them.
 """
@@ -78,11 +78,9 @@ def create_app(settings: Settings) -> faust.App:
 settings = get_settings()
 app = create_app(settings)
 
+# Raw bytes in, so that a message that is not valid JSON or UTF-8 still reaches the dead-letter topic
+# as it came. Outputs are serialised once, with orjson, by the agent (agents.py) and sent as bytes.
 raw_pages = app.topic(settings.topic_raw, value_serializer="raw", key_serializer="raw")
-articles = app.topic(settings.topic_articles)
-metrics = app.topic(settings.topic_metrics)
-deadletters = app.topic(settings.topic_deadletter)
-segments = app.topic(settings.topic_segments) if settings.topic_segments else None
 
 
 def output_topics(settings: Settings) -> list[str]:
