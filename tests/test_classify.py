@@ -140,11 +140,12 @@ def test_no_segments_is_fine() -> None:
 def test_content_model_weighs_only_signals_the_classifier_computes(seed_text: str) -> None:
     segments = split_segments(seed_text)
     blocks, run, furniture, _ = analyse(segments)
-    rows = signals(segments, blocks, run, furniture)
+    columns = signals(segments, blocks, run, furniture)
     model = content_model()
-    assert set(model.weights) == set(rows[0]) and all(set(row) == set(rows[0]) for row in rows)
+    assert set(model.weights) == set(columns) and all(len(column) == len(segments) for column in columns.values())
+    probabilities = model.probabilities(columns)
     classify(segments)
-    assert all(s.score == model.probability(row) and s.features["p"] == round(s.score, 3) for s, row in zip(segments, rows))
+    assert all(s.score == p and s.features["p"] == round(p, 3) for s, p in zip(segments, probabilities))
 
 
 def test_content_model_decides_content_by_its_threshold() -> None:

@@ -53,7 +53,7 @@ class Page:
         self.gold = bag_of_words(gold_body)
         segments = split_segments(text)
         blocks, run, furniture, _ = analyse(segments)
-        self.rows = signals(segments, blocks, run, furniture)
+        self.columns = signals(segments, blocks, run, furniture)
         bags = [bag_of_words(s.text) for s in segments]
         sizes = [sum(bag.values()) for bag in bags]
         if gold_lines is None:
@@ -109,7 +109,7 @@ def fit(pages: list[Page], names: list[str]) -> tuple[ContentModel, dict[str, fl
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    x = [[row[n] for n in names] for page in pages for row in page.rows]
+    x = [list(row) for page in pages for row in zip(*(page.columns[n] for n in names))]
     y = [int(label) for page in pages for label in page.labels]
     w = [weight for page in pages for weight in page.weights]
     scaler = StandardScaler().fit(x)
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
 
     pages = load_pages(args.corpora)
     seed = seed_page()
-    names = sorted(pages[0].rows[0])
+    names = sorted(pages[0].columns)
     model, standardised = fit(pages + [seed], names)
 
     if not args.no_cv:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import math
-import operator
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -495,14 +494,23 @@ def _rule_content(b: _Block, inside: bool) -> bool:
     return b.kind == "good" and b.cjk >= OUTSIDE_MIN_CJK and not b.zone
 
 
-def _window_share(flags: list[float], i: int, k: int) -> float:
-    lo, hi = max(0, i - k), min(len(flags), i + k + 1)
-    return (sum(flags[lo:hi]) - flags[i]) / max(1, hi - lo - 1)
+def _window_shares(flags: list[float], k: int) -> list[float]:
+    """For every block, the mean of `flags` over the k blocks either side of it (itself left out)."""
+    count = len(flags)
+    prefix = [0.0]
+    for flag in flags:
+        prefix.append(prefix[-1] + flag)
+    out = []
+    for i in range(count):
+        lo, hi = max(0, i - k), min(count, i + k + 1)
+        out.append((prefix[hi] - prefix[lo] - flags[i]) / max(1, hi - lo - 1))
+    return out
 
 
-def signals(segments: list[Segment], blocks: list[_Block], run: tuple[int, int], furniture: set[int]) -> list[dict[str, float]]:
-    """Named numeric signals of every block, the content model's input."""
+def signals(segments: list[Segment], blocks: list[_Block], run: tuple[int, int], furniture: set[int]) -> dict[str, list[float]]:
+    """Named numeric signals, the content model's input: one column per signal, one value per block."""
     count = len(blocks)
+    texts = [s.text for s in segments]
     prose = [1.0 if b.kind == "good" else 0.0 for b in blocks]
     final = [1.0 if b.final else 0.0 for b in blocks]
     inside = [run[0] <= i <= run[1] and i not in furniture for i in range(count)]
@@ -510,13 +518,51 @@ def signals(segments: list[Segment], blocks: list[_Block], run: tuple[int, int],
     max_cjk = max((b.cjk for b in blocks), default=0) or 1
     run_cjk = sum(b.cjk for i, b in enumerate(blocks) if inside[i] and b.kind == "good")
     prose_cjk = sum(b.cjk for b in blocks if b.kind == "good") or 1
-    shapes = [_shape(s.text) for s in segments]
+    shapes = [_shape(text) for text in texts]
     shape_counts = Counter(shapes)
     since_byline, byline = [], -BYLINE_REACH
     for i, b in enumerate(blocks):
         since_byline.append(min(i - byline, BYLINE_REACH) / BYLINE_REACH)
         if b.kind == "source":
             byline = i
+    columns = {f"kind_{k}": [float(b.kind == k) for b in blocks] for k in KINDS}
+    columns.update(
+        log_chars=[math.log1p(b.n) for b in blocks],
+        log_cjk=[math.log1p(b.cjk) for b in blocks],
+        cjk_of_page_max=[b.cjk / max_cjk for b in blocks],
+        cjk_ratio=[b.cjk_ratio for b in blocks],
+        sentences=[min(b.sent, 5) / 5 for b in blocks],
+        clauses=[min(b.clause, 10) / 10 for b in blocks],
+        final=final,
+        bullet=[float(b.bullet) for b in blocks],
+        symbol_bullet=[float(bool(SYMBOL_BULLET.match(text))) for text in texts],
+        truncated=[float(bool(_TRUNCATED.search(text))) for text in texts],
+        period_end=[float(text.endswith("。")) for text in texts],
+        exclaims=[min(text.count("！") + text.count("!"), 3) / 3 for text in texts],
+        latin_ratio=[b.latin / max(1, b.n) for b in blocks],
+        repeated_shape=[math.log1p(shape_counts[shape] - 1) for shape in shapes],
+        since_byline=since_byline,
+        digit_ratio=[b.digit_ratio for b in blocks],
+        stopwords=[max(0.0, b.stop_density) for b in blocks],
+        ui_words=[min(b.ui_hits, UI_MIN_HITS) / UI_MIN_HITS for b in blocks],
+        recommend_words=[float(bool(RECOMMEND.search(text))) for text in texts],
+        in_zone=[float(bool(b.zone)) for b in blocks],
+        damped=[float(b.damped) for b in blocks],
+        inside_run=[float(flag) for flag in inside],
+        furniture=[float(i in furniture) for i in range(count)],
+        before_run=[float(i < run[0]) for i in range(count)],
+        after_run=[float(i > run[1]) for i in range(count)],
+        run_distance=[math.log1p(max(run[0] - i, i - run[1], 0)) for i in range(count)],
+        position=[i / max(1, count - 1) for i in range(count)],
+        rule_content=rule,
+        prev_rule=[0.0, *rule[:-1]][:count],
+        next_rule=[*rule[1:], 0.0][:count],
+        prev_final=[0.0, *final[:-1]][:count],
+        next_final=[*final[1:], 0.0][:count],
+        near_prose=_window_shares(prose, NEAR_WINDOW),
+        wide_prose=_window_shares(prose, WIDE_WINDOW),
+        near_rule=_window_shares(rule, NEAR_WINDOW),
+    )
     page = {
         "page_prose_share": sum(prose) / max(1, count),
         "page_long_share": sum(1 for b in blocks if b.n >= LONG_LINE_CHARS) / max(1, count),
@@ -524,50 +570,8 @@ def signals(segments: list[Segment], blocks: list[_Block], run: tuple[int, int],
         "page_run_share": run_cjk / prose_cjk,
         "page_log_blocks": math.log1p(count),
     }
-    rows: list[dict[str, float]] = []
-    for i, (segment, b) in enumerate(zip(segments, blocks)):
-        text = segment.text
-        row = {f"kind_{k}": float(b.kind == k) for k in KINDS}
-        row.update(
-            log_chars=math.log1p(b.n),
-            log_cjk=math.log1p(b.cjk),
-            cjk_of_page_max=b.cjk / max_cjk,
-            cjk_ratio=b.cjk_ratio,
-            sentences=min(b.sent, 5) / 5,
-            clauses=min(b.clause, 10) / 10,
-            final=final[i],
-            bullet=float(b.bullet),
-            symbol_bullet=float(bool(SYMBOL_BULLET.match(text))),
-            truncated=float(bool(_TRUNCATED.search(text))),
-            period_end=float(text.endswith("。")),
-            exclaims=min(text.count("！") + text.count("!"), 3) / 3,
-            latin_ratio=b.latin / max(1, b.n),
-            repeated_shape=math.log1p(shape_counts[shapes[i]] - 1),
-            since_byline=since_byline[i],
-            digit_ratio=b.digit_ratio,
-            stopwords=max(0.0, b.stop_density),
-            ui_words=min(b.ui_hits, UI_MIN_HITS) / UI_MIN_HITS,
-            recommend_words=float(bool(RECOMMEND.search(text))),
-            in_zone=float(bool(b.zone)),
-            damped=float(b.damped),
-            inside_run=float(inside[i]),
-            furniture=float(i in furniture),
-            before_run=float(i < run[0]),
-            after_run=float(i > run[1]),
-            run_distance=math.log1p(max(run[0] - i, i - run[1], 0)),
-            position=i / max(1, count - 1),
-            rule_content=rule[i],
-            prev_rule=rule[i - 1] if i > 0 else 0.0,
-            next_rule=rule[i + 1] if i + 1 < count else 0.0,
-            prev_final=final[i - 1] if i > 0 else 0.0,
-            next_final=final[i + 1] if i + 1 < count else 0.0,
-            near_prose=_window_share(prose, i, NEAR_WINDOW),
-            wide_prose=_window_share(prose, i, WIDE_WINDOW),
-            near_rule=_window_share(rule, i, NEAR_WINDOW),
-        )
-        row.update(page)
-        rows.append(row)
-    return rows
+    columns.update((name, [value] * count) for name, value in page.items())
+    return columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -583,19 +587,13 @@ class ContentModel:
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls(weights=data["weights"], bias=data["bias"], threshold=data["threshold"])
 
-    def probability(self, row: dict[str, float]) -> float:
-        return self.probabilities([row])[0]
-
-    def probabilities(self, rows: list[dict[str, float]]) -> list[float]:
-        """One probability per row; all rows carry the same signals in the same order."""
-        if not rows:
-            return []
-        vector = [self.weights.get(name, 0.0) for name in rows[0]]
-        out = []
-        for row in rows:
-            z = self.bias + sum(map(operator.mul, row.values(), vector))
-            out.append(1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))))
-        return out
+    def probabilities(self, columns: dict[str, list[float]]) -> list[float]:
+        """One probability per block: the weighted sum of its signals, taken column by column."""
+        sums = [0.0] * len(next(iter(columns.values()), []))
+        for name, column in columns.items():
+            weight = self.weights.get(name, 0.0)
+            sums = [total + weight * value for total, value in zip(sums, column)]
+        return [1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, self.bias + total)))) for total in sums]
 
 
 _MODEL: ContentModel | None = None
@@ -628,20 +626,20 @@ def classify(segments: list[Segment], model: ContentModel | None = None) -> None
     model = model or content_model()
     blocks, run, furniture, title = analyse(segments)
     found = run[1] >= run[0]
-    rows = signals(segments, blocks, run, furniture)
+    columns = signals(segments, blocks, run, furniture)
     posts = _posts(segments, blocks)
-    inside = [row["inside_run"] > 0 for row in rows]
-    probabilities = model.probabilities(rows)
+    inside, rule = columns["inside_run"], columns["rule_content"]
+    probabilities = model.probabilities(columns)
     # Outside the article run, a block under a list or post header stays in that header's zone:
     # the header says what the block is better than the block's own form does.
-    for i, (segment, b, row, p) in enumerate(zip(segments, blocks, rows, probabilities)):
+    for i, (segment, b, p) in enumerate(zip(segments, blocks, probabilities)):
         if i == title:
             label = "title"
         elif b.kind == "source" and found and _near(i, run):
             label = "source"
         elif i in posts:
             label = _content_label(segment, b)
-        elif p >= model.threshold and (inside[i] or not b.zone) and (row["rule_content"] or b.kind in ("good", "near")):
+        elif p >= model.threshold and (inside[i] or not b.zone) and (rule[i] or b.kind in ("good", "near")):
             label = _content_label(segment, b)
         else:
             label = _noise_label(segment, b, i < run[0])
