@@ -4,9 +4,9 @@ The passes follow jusText (Pomikálek, 2011) and the density idea of GNE / CCNet
 Chinese text without markup:
 
 1. `_describe`: cheap character features (length, CJK ratio, punctuation, digits, markers) and,
-   only for blocks that could be prose, jieba tokens and the stopword density. Function words
-   separate running text from link lists and headlines — the stoplist idea of jusText, whose
-   lists come from the most frequent words of each language's Wikipedia.
+   only for blocks that could be prose, the share of function characters (的 了 是 在 …).
+   Function words separate running text from link lists and headlines — the stoplist idea of
+   jusText, whose lists come from the most frequent words of each language's Wikipedia.
 2. `_initial`: each block is `good` (prose), `near` (some prose), `short` or an explicit noise
    class recognised by its form (source lines, UI words, footers, list headers).
 3. `_main_run`: the article is the densest run of prose: a maximum-sum run over block values
@@ -34,7 +34,6 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import jieba
 
 from .records import Segment
 from .split import BULLET
@@ -44,8 +43,8 @@ from .split import BULLET
 PROSE_MIN_CJK = 15
 # ... and at least this share of CJK among its letters (Latin counts against it).
 PROSE_MIN_CJK_RATIO = 0.5
-# Share of tokens that are function words; prose sits well above link lists and headlines.
-PROSE_MIN_STOPWORD_DENSITY = 0.10
+# Share of CJK characters that are function words; prose sits well above link lists and headlines.
+PROSE_MIN_FUNCTION_SHARE = 0.05
 # Prose outside the main run is kept only if it is at least this long (CJK characters).
 OUTSIDE_MIN_CJK = 30
 # Noise recognised by keywords only when the block is short: in long prose the words are content.
@@ -105,7 +104,6 @@ _DIGIT = re.compile(r"[0-9０-９]")
 _SENT_END = re.compile(r"[。！？!?…]")
 _CLAUSE = re.compile(r"[，、；：;]|,(?!\d)")
 _FINAL = re.compile(r"[。！？!?…][”’」』）)]?$")
-_WORD = re.compile(r"\w")
 _FULL_STOP = re.compile(r"[。；;]")
 _LETTER = re.compile(r"[^\W\d_]")
 POST_STAMP = re.compile(
@@ -148,24 +146,15 @@ CAPTION = re.compile(r"摄$|摄）$|图为|图片来源|图源|圖片|配图|（
 # A line with several short items separated by spaces or bars: a menu.
 MENU = re.compile(r"^(?:\S{1,8}(?:\s+|\s*[|｜/]\s*)){3,}\S{1,8}$")
 
-# Chinese function words (pronouns, particles, prepositions, conjunctions, adverbs, copulas), in the
-# spirit of jusText's stoplists and the common HIT/Baidu stopword lists; a few Japanese particles
-# so that Japanese prose is recognised as prose too.
-STOPWORDS = frozenset(
-    """
-    的 了 是 在 和 有 也 就 都 而 及 与 着 或 被 把 让 给 向 从 对 于 以 为 因 由 将 并 但 又 还 更 很
-    最 太 才 再 已 已经 曾 正 在于 这 那 这个 那个 这些 那些 这样 那样 这里 那里 这种 那种 其 其中 之
-    所 所以 因为 因此 如果 虽然 但是 而且 并且 或者 还是 以及 只是 不过 然而 于是 然后 可是 即使 尽管
-    只要 只有 除了 关于 对于 根据 按照 通过 随着 经过 作为 为了 由于 自己 我 你 他 她 它 我们 你们
-    他们 她们 它们 大家 别人 人家 咱们 什么 怎么 怎样 为什么 哪 哪里 谁 多少 几 如何 不 没 没有 不是
-    无 非 别 要 会 能 可以 可能 应该 需要 必须 得 地 吗 呢 吧 啊 呀 哦 嘛 么 啦 一 一个 一些 一种 一样
-    一直 一起 一定 一般 个 些 种 次 上 下 中 里 内 外 前 后 时 时候 之后 之前 以后 以前 以上 以下 当
-    等 等等 到 去 来 过 说 看 做 用 使 比 跟 同 和 像 如 若 则 即 便 却 仍 也是 就是 都是 还有 不会
-    不能 不要 只 每 各 该 此 该 本 另 另外 其他 其它 任何 所有 很多 许多 非常 比较 特别 真 真的 越
-    越来越 之一 方面 情况 问题 时间 工作 进行 表示 认为 目前 现在 今天 当时 同时 开始 成为 出现 已 啦
-    們 這 那 個 為 與 對 從 說 還 會 沒有 這個 這些 所以 因為 但 將 於 時 後 來 過 讓 給 嗎 呢 吧
-    の に は を が で と も へ や から まで より て た だ です ます な し い る れ こと もの よう
-    """.split()
+# Characters that are function words on their own (particles, pronouns, prepositions, copulas,
+# conjunctions, negations), Simplified and Traditional, and a few Japanese particles so that
+# Japanese prose is recognised as prose too. Their share of a block's CJK characters is the
+# stoplist idea of jusText at the character level: running text is full of them, headlines and
+# link lists are not. Counting characters needs no tokeniser, so the classifier tokenises nothing
+# and only the article's own segments are ever tokenised (for keywords).
+_FUNCTION_CHAR = re.compile(
+    "[的了是在和也就都而及与这那有着被把让给向从对于以为因由将并但又还更很其之所我你他她它们不没要会能可"
+    "吗呢吧啊個們這為與對從還會沒讓給嗎のにはをがでとも]"
 )
 
 
@@ -184,7 +173,7 @@ class _Block:
     latin: int
     ui_hits: int  # UI words, counted in blocks short enough for them to mean UI
     kind: str = "short"  # good | near | short | source | footer | ui | header | menu | teaser
-    stop_density: float = -1.0
+    function_share: float = -1.0
     zone: str = ""
     damped: bool = False
 
@@ -209,13 +198,8 @@ def _describe(segment: Segment) -> _Block:
     return block
 
 
-def _stop_density(segment: Segment) -> float:
-    if segment.tokens is None:
-        segment.tokens = tuple(jieba.lcut(segment.text, HMM=False))
-    words = [t for t in segment.tokens if _WORD.search(t)]
-    if not words:
-        return 0.0
-    return sum(1 for t in words if t in STOPWORDS) / len(words)
+def _function_share(segment: Segment, b: _Block) -> float:
+    return len(_FUNCTION_CHAR.findall(segment.text)) / max(1, b.cjk)
 
 
 def _initial(segment: Segment, b: _Block) -> str:
@@ -232,8 +216,8 @@ def _initial(segment: Segment, b: _Block) -> str:
     if b.bullet and b.n >= TEASER_MIN_CHARS and not b.final and (SYMBOL_BULLET.match(text) or not b.sent):
         return "teaser"
     if b.cjk >= PROSE_MIN_CJK and b.cjk_ratio >= PROSE_MIN_CJK_RATIO and (b.sent or b.clause):
-        b.stop_density = _stop_density(segment)
-        if b.stop_density >= PROSE_MIN_STOPWORD_DENSITY:
+        b.function_share = _function_share(segment, b)
+        if b.function_share >= PROSE_MIN_FUNCTION_SHARE:
             return "good"
         return "near"
     if b.n <= HEADER_MAX_CHARS and not b.sent and (RECOMMEND.search(text) or ADVERT.search(text)):
@@ -452,8 +436,8 @@ def _near(i: int, run: tuple[int, int]) -> bool:
 
 def _features(b: _Block, p: float) -> dict[str, float | int | str]:
     features: dict[str, float | int | str] = {"kind": b.kind, "cjk": b.cjk, "p": round(p, 3)}
-    if b.stop_density >= 0:
-        features["stop"] = round(b.stop_density, 3)
+    if b.function_share >= 0:
+        features["stop"] = round(b.function_share, 3)
     if b.zone:
         features["zone"] = b.zone
     return features
@@ -543,7 +527,7 @@ def signals(segments: list[Segment], blocks: list[_Block], run: tuple[int, int],
         repeated_shape=[math.log1p(shape_counts[shape] - 1) for shape in shapes],
         since_byline=since_byline,
         digit_ratio=[b.digit_ratio for b in blocks],
-        stopwords=[max(0.0, b.stop_density) for b in blocks],
+        stopwords=[max(0.0, b.function_share) for b in blocks],
         ui_words=[min(b.ui_hits, UI_MIN_HITS) / UI_MIN_HITS for b in blocks],
         recommend_words=[float(bool(RECOMMEND.search(text))) for text in texts],
         in_zone=[float(bool(b.zone)) for b in blocks],
@@ -621,8 +605,7 @@ def analyse(segments: list[Segment]) -> tuple[list[_Block], tuple[int, int], set
 
 
 def classify(segments: list[Segment], model: ContentModel | None = None) -> None:
-    """Set label, score (the probability of being content), features (and tokens where tokenised)
-    on every segment, in place."""
+    """Set label, score (the probability of being content) and features on every segment, in place."""
     model = model or content_model()
     blocks, run, furniture, title = analyse(segments)
     found = run[1] >= run[0]
