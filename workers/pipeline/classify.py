@@ -94,13 +94,18 @@ LISTING_TINY_CHARS = 8
 # unpunctuated, so they never look like prose, yet they are what the thread says.
 THREAD_MIN_POSTS = 3
 STAMP_MAX_CHARS = 40
+# A block's shape: digits and Latin words collapsed, the first characters kept, and its length
+# in tens. Lists of teasers and forum furniture repeat one shape many times on a page; prose does not.
+SHAPE_PREFIX = 2
+SHAPE_SCAN = 24  # characters looked at to find the prefix
 # A line whose shape occurs this often on the page is list furniture, not a post.
 POST_SHAPE_REPEATS = 3
 
 # --- character classes and patterns -------------------------------------------------------------
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LATIN = re.compile(r"[A-Za-z]")
-_DIGIT = re.compile(r"[0-9０-９]")
+# Runs, not single characters: counting the lengths of a few runs is cheaper than listing every character.
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_LATIN_RUN = re.compile(r"[A-Za-z]+")
+_DIGIT_RUN = re.compile(r"[0-9０-９]+")
 _SENT_END = re.compile(r"[。！？!?…]")
 _CLAUSE = re.compile(r"[，、；：;]|,(?!\d)")
 _FINAL = re.compile(r"[。！？!?…][”’」』）)]?$")
@@ -125,11 +130,25 @@ FOOTER = re.compile(
     r"免责声明|隐私政策|用户协议|服务条款|网站地图|未经授权|不得转载|禁止转载|all rights reserved",
     re.IGNORECASE,
 )
+
+
+def _any_word(words: str) -> str:
+    """A pattern for any of the space-separated words. Python's re tries every alternative at every
+    position; a lookahead on the words' first characters skips at once the positions where none
+    can start."""
+    alternatives = words.split()
+    firsts = "".join(sorted({re.escape(w[0]) for w in alternatives}))
+    return f"(?=[{firsts}])(?:{'|'.join(map(re.escape, alternatives))})"
+
+
 UI = re.compile(
-    r"登录|登入|登錄|注册|註冊|分享|举报|舉報|评论|評論|回复|回覆|点赞|收藏|关注|關注|转发|打印|"
-    r"字号|字体|返回|扫一扫|掃一掃|二维码|客户端|下载|下載|上一篇|下一篇|上一页|下一页|阅读原文|"
-    r"阅读全文|展开|收起|查看更多|加载更多|写留言|留言|纠错|点击|浏览|阅读量|搜索|订阅|复制链接|"
-    r"微信|微博|QQ|赞|踩|跳转|首页|首頁|菜单|导航|切换|全部|更多|App|app|APP|\d+\s*(?:人|次|条)"
+    _any_word(
+        "登录 登入 登錄 注册 註冊 分享 举报 舉報 评论 評論 回复 回覆 点赞 收藏 关注 關注 转发 打印 "
+        "字号 字体 返回 扫一扫 掃一掃 二维码 客户端 下载 下載 上一篇 下一篇 上一页 下一页 阅读原文 "
+        "阅读全文 展开 收起 查看更多 加载更多 写留言 留言 纠错 点击 浏览 阅读量 搜索 订阅 复制链接 "
+        "微信 微博 QQ 赞 踩 跳转 首页 首頁 菜单 导航 切换 全部 更多 App app APP"
+    )
+    + r"|\d+\s*(?:人|次|条)"
 )
 RECOMMEND = re.compile(
     r"推荐|推薦|(?:相关|相關)(?:阅读|閱讀|文章|新闻|新聞|链接|问题|内容|视频|资讯|话题|推荐)|类似问题|"
@@ -172,6 +191,7 @@ class _Block:
     digit_ratio: float
     latin: int
     ui_hits: int  # UI words, counted in blocks short enough for them to mean UI
+    shape: str
     kind: str = "short"  # good | near | short | source | footer | ui | header | menu | teaser
     function_share: float = -1.0
     zone: str = ""
@@ -181,8 +201,9 @@ class _Block:
 def _describe(segment: Segment) -> _Block:
     text = segment.text
     n = len(text)
-    cjk = len(_CJK.findall(text))
-    latin = len(_LATIN.findall(text))
+    cjk = sum(map(len, _CJK_RUN.findall(text)))
+    latin = sum(map(len, _LATIN_RUN.findall(text)))
+    head = _LATIN_RUN.sub("a", _DIGIT_RUN.sub("0", text[:SHAPE_SCAN]))
     block = _Block(
         n=n,
         cjk=cjk,
@@ -191,9 +212,10 @@ def _describe(segment: Segment) -> _Block:
         clause=len(_CLAUSE.findall(text)),
         final=bool(_FINAL.search(text)),
         bullet=bool(BULLET.match(text)),
-        digit_ratio=len(_DIGIT.findall(text)) / max(1, n),
+        digit_ratio=sum(map(len, _DIGIT_RUN.findall(text))) / max(1, n),
         latin=latin,
         ui_hits=len(UI.findall(text)) if n <= UI_DENSE_MAX_CHARS else 0,
+        shape=f"{head[:SHAPE_PREFIX]}|{min(n // 10, 5)}",
     )
     return block
 
@@ -271,7 +293,7 @@ def _posts(segments: list[Segment], blocks: list[_Block]) -> set[int]:
     stamps = [i for i, (s, b) in enumerate(zip(segments, blocks)) if b.n <= STAMP_MAX_CHARS and POST_STAMP.search(s.text)]
     if len(stamps) < THREAD_MIN_POSTS:
         return set()
-    shapes = Counter(_shape(s.text) for s in segments)
+    shapes = Counter(b.shape for b in blocks)
     stamp_set, out = set(stamps), set()
     for i in stamps:
         j = i + 1
@@ -282,7 +304,7 @@ def _posts(segments: list[Segment], blocks: list[_Block]) -> set[int]:
             and blocks[j].zone in ("", "comment")
             and _LETTER.search(segments[j].text)
             and not blocks[j].bullet
-            and shapes[_shape(segments[j].text)] < POST_SHAPE_REPEATS
+            and shapes[blocks[j].shape] < POST_SHAPE_REPEATS
         ):
             out.add(j)
             j += 1
@@ -456,19 +478,8 @@ WIDE_WINDOW = 8
 # A block this long (characters) counts as a long line in the page's line-length style.
 LONG_LINE_CHARS = 40
 _TRUNCATED = re.compile(r"(?:\.\.\.|…|\.\.)\s*$")
-# A block's shape: digits and Latin words collapsed, first characters kept. Lists of teasers and
-# forum furniture repeat one shape many times on a page; prose does not.
-_SHAPE_DIGITS = re.compile(r"[0-9０-９]+")
-_SHAPE_LATIN = re.compile(r"[A-Za-z]+")
-SHAPE_PREFIX = 2
-SHAPE_SCAN = 24  # characters looked at to find the prefix
 # How far (blocks) a byline or date line above a block still counts as its header.
 BYLINE_REACH = 30
-
-
-def _shape(text: str) -> str:
-    collapsed = _SHAPE_LATIN.sub("a", _SHAPE_DIGITS.sub("0", text[:SHAPE_SCAN]))
-    return f"{collapsed[:SHAPE_PREFIX]}|{min(len(text) // 10, 5)}"
 
 
 def _rule_content(b: _Block, inside: bool) -> bool:
@@ -502,8 +513,7 @@ def signals(segments: list[Segment], blocks: list[_Block], run: tuple[int, int],
     max_cjk = max((b.cjk for b in blocks), default=0) or 1
     run_cjk = sum(b.cjk for i, b in enumerate(blocks) if inside[i] and b.kind == "good")
     prose_cjk = sum(b.cjk for b in blocks if b.kind == "good") or 1
-    shapes = [_shape(text) for text in texts]
-    shape_counts = Counter(shapes)
+    shape_counts = Counter(b.shape for b in blocks)
     since_byline, byline = [], -BYLINE_REACH
     for i, b in enumerate(blocks):
         since_byline.append(min(i - byline, BYLINE_REACH) / BYLINE_REACH)
@@ -524,7 +534,7 @@ def signals(segments: list[Segment], blocks: list[_Block], run: tuple[int, int],
         period_end=[float(text.endswith("。")) for text in texts],
         exclaims=[min(text.count("！") + text.count("!"), 3) / 3 for text in texts],
         latin_ratio=[b.latin / max(1, b.n) for b in blocks],
-        repeated_shape=[math.log1p(shape_counts[shape] - 1) for shape in shapes],
+        repeated_shape=[math.log1p(shape_counts[b.shape] - 1) for b in blocks],
         since_byline=since_byline,
         digit_ratio=[b.digit_ratio for b in blocks],
         stopwords=[max(0.0, b.function_share) for b in blocks],
