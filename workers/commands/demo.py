@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -62,7 +64,9 @@ def show(console: Console, article: dict | None, metrics: list[dict], dead: list
     console.print("[bold]body[/]")
     console.print(article["body"], soft_wrap=True, highlight=False)
     console.rule(f"[bold]metrics.facts[/] · {len(metrics)} records")
-    table = Table("subject", "value", "unit", "qualifier", "period", "change", "surface")
+    table = Table()
+    for name in ("subject", "value", "unit", "qualifier", "period", "change", "surface"):
+        table.add_column(name, overflow="fold")  # never cut a figure short, wrap it
     for m in metrics:
         period = m.get("period") or {}
         change = m.get("change")
@@ -78,7 +82,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--page", type=Path, default=REFERENCE_PAGE, help="a .txt page to feed")
     parser.add_argument("--url", default=None, help="the page URL (default: derived from the path)")
     args = parser.parse_args(argv)
-    console = Console()
+    # Wide enough for the figures when the output goes to a file; aiokafka's retry warnings about
+    # partitions that are still electing their first leader are noise here.
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     page = {"url": args.url or args.page.resolve().as_uri(), "text": args.page.read_text(encoding="utf-8")}
     external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     with tempfile.TemporaryDirectory(prefix="demo-") as scratch:
