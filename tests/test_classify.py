@@ -219,3 +219,18 @@ def test_a_row_of_headlines_is_a_teaser_list() -> None:
     ]
     segments = labelled("\n\n".join(["城市新添十二座公园", article, *teasers]))
     assert [s.label for s in segments[2:]] == ["recommendation"] * len(teasers)
+
+
+def test_dated_teaser_list_is_not_a_thread() -> None:
+    article = "本市今年新建公园十二座，市民出门五百米就能走进绿地，这是城市更新计划的一部分。" * 3
+    entries = [
+        ("2024-05-23 17:19:11", "终于说了实话！舰队司令称火箭军完全可以直接击中他们", "懂球帝"),
+        ("2024-05-22 09:47:18", "朱婷前脚刚和女排会合，后脚就被俱乐部官宣离队：祝未来好运", "林子说事"),
+        ("2024-05-23 18:40:15", "人过七十，走完了这几步就离归去不远了，要有心理准备", "四象八卦"),
+        ("2024-05-24 00:08:12", "一文揭秘八年沉浮：总投资超十亿欧！后续还能再分三亿欧", "风过乡"),
+    ]
+    raw = "\n\n".join(["城市新添十二座公园", article, *(line for entry in entries for line in entry)])
+    segments = labelled(raw)
+    kept = {s.text for s in segments if s.label in CONTENT_LABELS}
+    assert article in kept
+    assert not kept & {text for entry in entries for text in entry}

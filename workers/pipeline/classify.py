@@ -100,6 +100,11 @@ SHAPE_PREFIX = 2
 SHAPE_SCAN = 24  # characters looked at to find the prefix
 # A line whose shape occurs this often on the page is list furniture, not a post.
 POST_SHAPE_REPEATS = 3
+# When at least this share of the posts (THREAD_MIN_POSTS of them at least) open with a headline
+# this long (CJK characters), the stamps are the dates of a teaser list (date, headline, source),
+# not the times of replies.
+TEASER_HEADLINE_MIN_CJK = 15
+TEASER_POST_SHARE = 0.5
 
 # --- character classes and patterns -------------------------------------------------------------
 # Runs, not single characters: counting the lengths of a few runs is cheaper than listing every character.
@@ -289,7 +294,7 @@ def _posts(segments: list[Segment], blocks: list[_Block]) -> set[int]:
     """On a thread page, the blocks of each post: the lines after a post stamp that hold words,
     up to the next stamp, UI line, header or line without letters (a counter, a separator).
     Bulleted lines and lines whose shape repeats on the page are the entries of a teaser list
-    with dates, not posts."""
+    with dates, not posts; so are posts that mostly open with a long headline."""
     stamps = [i for i, (s, b) in enumerate(zip(segments, blocks)) if b.n <= STAMP_MAX_CHARS and POST_STAMP.search(s.text)]
     if len(stamps) < THREAD_MIN_POSTS:
         return set()
@@ -308,6 +313,10 @@ def _posts(segments: list[Segment], blocks: list[_Block]) -> set[int]:
         ):
             out.add(j)
             j += 1
+    openers = [i + 1 for i in stamps if i + 1 in out]
+    headlines = sum(1 for i in openers if _is_headline(segments[i], blocks[i]) and blocks[i].cjk >= TEASER_HEADLINE_MIN_CJK)
+    if len(openers) >= THREAD_MIN_POSTS and headlines >= TEASER_POST_SHARE * len(openers):
+        return set()
     return out
 
 
