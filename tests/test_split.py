@@ -90,3 +90,14 @@ def test_windows_line_endings() -> None:
 def test_empty_text_has_no_segments() -> None:
     assert split_segments("") == []
     assert split_segments("\n \n\t\n") == []
+
+
+def test_text_nodes_of_similar_length_are_not_a_wrap_width() -> None:
+    lines = ["伊朗迈赫尔通讯社和路透社20日报道，", "伊朗总统莱希在直升机事故中遇难。", "为创作者平台用户上传并发布内容，"] * 2 + [
+        "据美国全国广播公司报道，载有伊朗总统的直升机发生硬着陆事故后，美参议院多数党领袖表示，",
+        "已从情报部门获悉，没有证据表明该事件中存在谋杀行为，所以这看起来像是一起事故，",
+        "但全面调查仍在进行中，哈马斯本月六日宣布同意斡旋方提出的加沙地带停火提议。",
+        "哈马斯、以色列和相关斡旋方在开罗举行停火谈判，九日谈判破裂。",
+    ]
+    assert wrap_width(lines) is None
+    assert wrap_width([line[:18] for line in lines] * 2) == 18

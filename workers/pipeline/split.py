@@ -25,6 +25,9 @@ WRAP_MIN_LINES = 3
 WRAP_MIN_SHARE = 0.2
 # ... or when this many lines reach the longest line's length.
 WRAP_MIN_FULL_LINES = 2
+# ... and at most this share of those lines may stick out beyond it: lines of text nodes or
+# paragraphs cluster around common lengths too, but they run on well past any such length.
+WRAP_MAX_LONGER_SHARE = 0.1
 # Lines shorter than this are never counted when looking for the wrap width.
 WRAP_MIN_WIDTH = 16
 # A line this close to the wrap width (in characters) filled the line, so it is wrapped.
@@ -94,7 +97,8 @@ def wrap_width(lines: list[str]) -> int | None:
         n = counts[width] + counts.get(width - 1, 0)
         if n > best_n or (n == best_n and width > best):
             best, best_n = width, n
-    if best_n >= WRAP_MIN_LINES and best_n >= WRAP_MIN_SHARE * len(lengths):
+    longer = sum(1 for n in lengths if n > best + WRAP_SLACK)
+    if best_n >= WRAP_MIN_LINES and best_n >= WRAP_MIN_SHARE * len(lengths) and longer <= WRAP_MAX_LONGER_SHARE * len(lengths):
         return best
     return None
 
