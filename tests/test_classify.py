@@ -234,3 +234,23 @@ def test_dated_teaser_list_is_not_a_thread() -> None:
     kept = {s.text for s in segments if s.label in CONTENT_LABELS}
     assert article in kept
     assert not kept & {text for entry in entries for text in entry}
+
+
+
+def test_a_platform_notice_closes_the_article() -> None:
+    article = (
+        "据美国全国广播公司报道，载有伊朗总统的直升机发生硬着陆事故后，美参议院多数党领袖表示，已从情报部门获悉，"
+        "没有证据表明该事件中存在谋杀行为。伊朗通讯社和路透社二十日报道，伊朗总统在直升机事故中遇难。"
+    )
+    other = [
+        "如果说在中国传唱度最高的歌曲，那这一首歌绝对算得上是家喻户晓，那就是大家熟悉的外婆的澎湖湾。",
+        "可能很多人对这个名字不熟悉，但是他的一些耳熟能详的经典作品大家一定知道，比如聚散两依依和乡间小路。",
+        "一九六一年，他出生于台湾省的一个军人家庭，自幼受到了良好的教育，从小对唱歌产生了浓厚的兴趣。",
+    ]
+    raw = "\n\n".join(
+        ["美官员否认伊朗直升机事故存在谋杀行为", "2024-05-20 13:09", article,
+         "以上内容（包括图片及视频）为创作者平台用户上传并发布，本平台仅提供信息存储服务",
+         "31岁在春晚一炮而红，观众都以为他隐退了", "2023-06-01 00:48", *other]
+    )
+    kept = [s.text for s in labelled(raw) if s.label in CONTENT_LABELS and s.label != "title"]
+    assert kept == [article]

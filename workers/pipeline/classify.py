@@ -161,6 +161,9 @@ RECOMMEND = re.compile(
     r"可能(?:还|還)?(?:想看|喜欢|喜歡|感兴趣|感興趣)|还想看|還想看|更多(?:文章|新闻|资讯|内容|精彩)"
 )
 ADVERT = re.compile(r"广告|廣告|推广|招聘|诚聘|赞助|商务合作|详情页|立即咨询|免费预约|优惠|抢购|加盟")
+# A publishing platform's notice that the text above is a user's post: the article ends there, and
+# what follows (often another user's post) does not belong to it.
+PLATFORM_NOTE = re.compile(r"仅提供信息存储|系信息发布平台|用户上传并发布")
 COMMENT_HEADER = re.compile(
     r"^\W*(?:\d+\s*条(?:评论|回复|留言)|(?:网友|全部|热门|最新|精彩)(?:评论|回复|留言)|评论区|评论\s*[(（]\d+|跟帖)"
 )
@@ -237,6 +240,8 @@ def _initial(segment: Segment, b: _Block) -> str:
     if b.n <= FOOTER_MAX_CHARS and FOOTER.search(text):
         return "footer"
     if COMMENT_HEADER.search(text) or (b.n <= HEADER_MAX_CHARS and HASHTAG_LINE.match(text)):
+        return "header"
+    if b.n <= FOOTER_MAX_CHARS and PLATFORM_NOTE.search(text):
         return "header"
     if b.ui_hits >= UI_MIN_HITS:
         return "ui"
@@ -332,13 +337,17 @@ def _header_zone(text: str) -> str:
 
 def _zones(segments: list[Segment], blocks: list[_Block]) -> None:
     """A header gives its class to the blocks after it, up to the next header or byline; a list
-    header that follows the article's prose damps the prose under it."""
-    zone, damped, prose = "", False, 0
+    header that follows the article's prose damps the prose under it. A platform's notice after
+    the article's prose closes the article: the rest of the page stays in zones and damped, even
+    under a byline (the next item is another user's post)."""
+    zone, damped, closed, prose = "", False, False, 0
     for segment, b in zip(segments, blocks):
         if b.kind == "header":
             zone = _header_zone(segment.text)
-            damped = zone == "recommendation" and prose >= ZONE_AFTER_PROSE_CJK
-        elif b.kind == "source":
+            after_prose = prose >= ZONE_AFTER_PROSE_CJK
+            closed = closed or (after_prose and bool(PLATFORM_NOTE.search(segment.text)))
+            damped = closed or (after_prose and zone == "recommendation")
+        elif b.kind == "source" and not closed:
             zone, damped = "", False
         elif b.kind == "good":
             prose += b.cjk
@@ -629,7 +638,9 @@ def classify(segments: list[Segment], model: ContentModel | None = None) -> None
     blocks, run, furniture, title = analyse(segments)
     found = run[1] >= run[0]
     columns = signals(segments, blocks, run, furniture)
-    posts = _posts(segments, blocks)
+    # Replies on a thread page are content whatever their form: short lines that the model
+    # would drop anywhere else.
+    kept = _posts(segments, blocks)
     inside, rule = columns["inside_run"], columns["rule_content"]
     probabilities = model.probabilities(columns)
     # Outside the article run, a block under a list or post header stays in that header's zone:
@@ -639,7 +650,7 @@ def classify(segments: list[Segment], model: ContentModel | None = None) -> None
             label = "title"
         elif b.kind == "source" and found and _near(i, run):
             label = "source"
-        elif i in posts:
+        elif i in kept:
             label = _content_label(segment, b)
         elif p >= model.threshold and (inside[i] or not b.zone) and (rule[i] or b.kind in ("good", "near")):
             label = _content_label(segment, b)
