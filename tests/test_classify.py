@@ -254,3 +254,15 @@ def test_a_platform_notice_closes_the_article() -> None:
     )
     kept = [s.text for s in labelled(raw) if s.label in CONTENT_LABELS and s.label != "title"]
     assert kept == [article]
+
+
+def test_dates_inside_a_teaser_list_do_not_end_it() -> None:
+    article = "本市今年新建公园十二座，市民出门五百米就能走进绿地，这是城市更新计划的一部分。" * 3
+    teasers = [
+        "5月21日，港珠澳大桥边检站对外公布，今年经大桥珠海公路口岸出入境旅客突破一千万人次。",
+        "新加坡航空公司一架客机21日在飞行过程中遭遇严重气流颠簸，随后紧急降落在泰国曼谷机场。",
+        "5月21日，展览“绘动世界”在上海民生现代美术馆新址开幕，再现几代人的童年记忆。",
+    ]
+    entries = [line for text, day in zip(teasers, ("22", "21", "20")) for line in (text, f"2024-05-{day} 23:27:44")]
+    segments = labelled("\n\n".join(["城市新添十二座公园", article, "相关新闻", *entries]))
+    assert [s.text for s in segments if s.label in CONTENT_LABELS and s.label != "title"] == [article]

@@ -336,8 +336,9 @@ def _header_zone(text: str) -> str:
 
 
 def _zones(segments: list[Segment], blocks: list[_Block]) -> None:
-    """A header gives its class to the blocks after it, up to the next header or byline; a list
-    header that follows the article's prose damps the prose under it. A platform's notice after
+    """A header gives its class to the blocks after it, up to the next header or byline (a bare
+    date does not end it: teaser lists date every entry); a list header that follows the article's
+    prose damps the prose under it. A platform's notice after
     the article's prose closes the article: the rest of the page stays in zones and damped, even
     under a byline (the next item is another user's post)."""
     zone, damped, closed, prose = "", False, False, 0
@@ -347,7 +348,7 @@ def _zones(segments: list[Segment], blocks: list[_Block]) -> None:
             after_prose = prose >= ZONE_AFTER_PROSE_CJK
             closed = closed or (after_prose and bool(PLATFORM_NOTE.search(segment.text)))
             damped = closed or (after_prose and zone == "recommendation")
-        elif b.kind == "source" and not closed:
+        elif b.kind == "source" and not closed and SOURCE_LINE.search(segment.text):
             zone, damped = "", False
         elif b.kind == "good":
             prose += b.cjk
