@@ -278,3 +278,11 @@ def test_a_list_header_in_the_menu_does_not_swallow_the_reviews() -> None:
     reviews = [line for i, text in enumerate(paragraphs) for line in (f"用户{i}", "看过", f"2024-04-0{i + 1}", text)]
     segments = labelled("\n\n".join(["热门", "文娱榜", "要闻榜", *reviews]))
     assert [s.text for s in segments if s.label == "paragraph"] == paragraphs
+
+
+def test_a_comment_count_on_a_line_of_its_own_still_opens_the_comments() -> None:
+    article = "本市今年新建公园十二座，市民出门五百米就能走进绿地，这是城市更新计划的一部分。" * 3
+    comment = "家里还装得下吗，人心不足蛇吞象，躺下就睡一张床，吃饭就一个肚子，要那么多钱干什么"
+    segments = labelled("\n\n".join([article, "243", "条评论", "花旗Frog不花", comment, "5月16日18:21", "举报"]))
+    assert segments[2].label == "comment"
+    assert [s.text for s in segments if s.label in CONTENT_LABELS] == [article]

@@ -164,8 +164,9 @@ ADVERT = re.compile(r"广告|廣告|推广|招聘|诚聘|赞助|商务合作|详
 # A publishing platform's notice that the text above is a user's post: the article ends there, and
 # what follows (often another user's post) does not belong to it.
 PLATFORM_NOTE = re.compile(r"仅提供信息存储|系信息发布平台|用户上传并发布")
+# A comment section's header; its count (243 条评论) may stand on a line of its own.
 COMMENT_HEADER = re.compile(
-    r"^\W*(?:\d+\s*条(?:评论|回复|留言)|(?:网友|全部|热门|最新|精彩)(?:评论|回复|留言)|评论区|评论\s*[(（]\d+|跟帖)"
+    r"^\W*(?:(?:\d+\s*)?条(?:评论|回复|留言)|(?:网友|全部|热门|最新|精彩)(?:评论|回复|留言)|评论区|评论\s*[(（]\d+|跟帖)"
 )
 SYMBOL_BULLET = re.compile(r"^[•·●○◆◇▪▫■□▶►➤\-–*+>]")
 HASHTAG_LINE = re.compile(r"^#[^#\s]{1,30}#$")
