@@ -101,3 +101,11 @@ def test_text_nodes_of_similar_length_are_not_a_wrap_width() -> None:
     ]
     assert wrap_width(lines) is None
     assert wrap_width([line[:18] for line in lines] * 2) == 18
+
+
+def test_a_time_stamp_at_the_wrap_width_is_not_wrapped_prose() -> None:
+    lines = ["交流网友们都在讨论这件事情了", "鹿小町", "2021-01-01 10:34:38", "元旦快乐", "点赞", "评论"] * 2 + [
+        "我是年前彻底放假了，外包释放补偿"
+    ]
+    segments = split_segments("\n".join(lines))
+    assert "2021-01-01 10:34:38" in [s.text for s in segments]

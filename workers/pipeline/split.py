@@ -55,6 +55,9 @@ BULLET = re.compile(
     r"|[①-⑳⑴-⒇❶-❿]\s*"
     r"|[一二三四五六七八九十]{1,3}、\s*)"
 )
+# A date and time on a line of its own (the stamp of a post or of a list entry) is never a line
+# of wrapped prose, whatever its length.
+_STAMP = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?")
 _ASCII_WORD_END = re.compile(r"[A-Za-z0-9]$")
 _ASCII_WORD_START = re.compile(r"^[A-Za-z0-9]")
 
@@ -116,7 +119,7 @@ def _continues(prev: str, prev_line: str, line: str, width: int | None, in_nodes
         return True
     if len(prev) > MAX_SEGMENT_CHARS or (BULLET.match(line) and BULLET.match(prev)):
         return False
-    if width is not None and len(prev_line) >= width - WRAP_SLACK:
+    if width is not None and len(prev_line) >= width - WRAP_SLACK and not _STAMP.fullmatch(prev_line):
         return True
     if BULLET.match(line):
         return False
