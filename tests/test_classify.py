@@ -269,14 +269,15 @@ def test_dates_inside_a_teaser_list_do_not_end_it() -> None:
 
 
 
-def test_a_list_header_in_the_menu_does_not_swallow_the_reviews() -> None:
+@pytest.mark.parametrize("header", ["热门", "* 招聘"])
+def test_a_list_header_in_the_menu_does_not_swallow_the_reviews(header: str) -> None:
     paragraphs = [
         "人生真是一道薛定谔的猫的谜题啊。如果怎么选都不会快乐的话，那活着好像也不过是一场持久战。",
         "当你选择一个人，就要面对社会跟别人不一样的眼光。当你选择跟大部分一样的婚姻生活，就要面对鸡飞狗跳。",
         "人到中年才会发现，不论选择哪条路，每个人都逃脱不了，各有各的好，各有各的不容易。",
     ]
     reviews = [line for i, text in enumerate(paragraphs) for line in (f"用户{i}", "看过", f"2024-04-0{i + 1}", text)]
-    segments = labelled("\n\n".join(["热门", "文娱榜", "要闻榜", *reviews]))
+    segments = labelled("\n\n".join([header, "文娱榜", "要闻榜", *reviews]))
     assert [s.text for s in segments if s.label == "paragraph"] == paragraphs
 
 
@@ -286,3 +287,4 @@ def test_a_comment_count_on_a_line_of_its_own_still_opens_the_comments() -> None
     segments = labelled("\n\n".join([article, "243", "条评论", "花旗Frog不花", comment, "5月16日18:21", "举报"]))
     assert segments[2].label == "comment"
     assert [s.text for s in segments if s.label in CONTENT_LABELS] == [article]
+

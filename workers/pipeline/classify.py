@@ -338,11 +338,11 @@ def _header_zone(text: str) -> str:
 
 def _zones(segments: list[Segment], blocks: list[_Block]) -> None:
     """A header gives its class to the blocks after it, up to the next header or byline (a bare
-    date does not end it: teaser lists date every entry). A list header before the article's
-    prose is page navigation (热门, 推荐 in a menu): its list ends at the first prose. A list
-    header that follows the article's prose damps the prose under it, and a platform's notice
-    there closes the article: the rest of the page stays in zones and damped, even under a
-    byline (the next item is another user's post)."""
+    date does not end it: teaser lists date every entry). A list or advertising header before the
+    article's prose is page navigation (热门, 推荐, 招聘 in a menu): its list ends at the first
+    prose. A list header that follows the article's prose damps the prose under it, and a
+    platform's notice there closes the article: the rest of the page stays in zones and damped,
+    even under a byline (the next item is another user's post)."""
     zone, damped, closed, after_prose, prose = "", False, False, False, 0
     for segment, b in zip(segments, blocks):
         if b.kind == "header":
@@ -353,7 +353,7 @@ def _zones(segments: list[Segment], blocks: list[_Block]) -> None:
         elif b.kind == "source" and not closed and SOURCE_LINE.search(segment.text):
             zone, damped = "", False
         elif b.kind == "good":
-            if zone == "recommendation" and not after_prose:
+            if zone in ("recommendation", "advertisement") and not after_prose:
                 zone = ""
             prose += b.cjk
         b.zone, b.damped = zone, damped
