@@ -109,3 +109,11 @@ def test_a_time_stamp_at_the_wrap_width_is_not_wrapped_prose() -> None:
     ]
     segments = split_segments("\n".join(lines))
     assert "2021-01-01 10:34:38" in [s.text for s in segments]
+
+
+def test_lone_surrogates_become_replacement_characters() -> None:
+    raw = "长春国际汽车城进展迅速\ud800。\n下一行"
+    segments = split_segments(raw)
+    assert segments[0].text == "长春国际汽车城进展迅速\ufffd。"
+    assert [(s.start, s.end) for s in segments] == [(0, 13), (14, 17)]
+    assert all(s.text.encode("utf-8") for s in segments)

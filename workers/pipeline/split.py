@@ -58,6 +58,9 @@ BULLET = re.compile(
 # A date and time on a line of its own (the stamp of a post or of a list entry) is never a line
 # of wrapped prose, whatever its length.
 _STAMP = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?")
+# A lone surrogate cannot be encoded, so no segment text may carry one on to the article and its
+# messages: it becomes U+FFFD, one character for one, so that offsets still hold.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _ASCII_WORD_END = re.compile(r"[A-Za-z0-9]$")
 _ASCII_WORD_START = re.compile(r"^[A-Za-z0-9]")
 
@@ -140,7 +143,7 @@ def _glue(left: str, right: str) -> str:
 
 def split_segments(text: str) -> list[Segment]:
     """Cut `text` into segments with offsets into `text`; wrapped lines are joined back."""
-    lines = _lines(text)
+    lines = _lines(_SURROGATE.sub("\ufffd", text))
     texts = [s for _, _, s in lines if s]
     width = wrap_width(texts)
     in_nodes = fragmented(texts)
