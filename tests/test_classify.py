@@ -288,3 +288,19 @@ def test_a_comment_count_on_a_line_of_its_own_still_opens_the_comments() -> None
     assert segments[2].label == "comment"
     assert [s.text for s in segments if s.label in CONTENT_LABELS] == [article]
 
+
+
+def test_a_page_without_prose_keeps_its_longest_list() -> None:
+    contents = [
+        "目录",
+        "中国特色社会主义政治经济学视角下的现代化道路",
+        "张素峰",
+        "坚持人民至上的观念认知、制度支撑及运行机制",
+        "陈家刚;陈凌宇",
+        "论发展全过程人民民主与新时代民生建设",
+        "杨渊浩;程竹汝",
+        "中华优秀传统文化与马克思主义中国化的三次飞跃",
+        "张卫波",
+    ]
+    segments = labelled("\n\n".join([*NAV.split(), *contents, *FOOTER.split("\n")]))
+    assert [s.text for s in segments if s.label in CONTENT_LABELS] == contents

@@ -89,6 +89,9 @@ HEADLINE_MAX_CHARS = 50
 HEADLINE_MIN_CJK = 6
 HEADLINE_RUN = 4
 LISTING_TINY_CHARS = 8
+# A page without prose (a table of contents, an index) has for content its longest run of plain
+# lines (no bullets, no recognised noise), when the run is at least this long.
+LIST_PAGE_MIN_LINES = 5
 # A thread: at least this many post stamps (a poster's time or floor number on a short line).
 # The lines after a stamp, up to the next UI line or stamp, are the post: replies are short and
 # unpunctuated, so they never look like prose, yet they are what the thread says.
@@ -324,6 +327,18 @@ def _posts(segments: list[Segment], blocks: list[_Block]) -> set[int]:
     if len(openers) >= THREAD_MIN_POSTS and headlines >= TEASER_POST_SHARE * len(openers):
         return set()
     return out
+
+
+def _longest_list(blocks: list[_Block]) -> set[int]:
+    """On a page without prose, the longest run of plain lines: the entries of its table of contents."""
+    best, start = range(0), 0
+    for i, b in enumerate(blocks + [None]):
+        if b is not None and b.kind in ("short", "near", "good", "teaser") and not b.bullet:
+            continue
+        if i - start > len(best):
+            best = range(start, i)
+        start = i + 1
+    return set(best) if len(best) >= LIST_PAGE_MIN_LINES else set()
 
 
 def _header_zone(text: str) -> str:
@@ -643,9 +658,9 @@ def classify(segments: list[Segment], model: ContentModel | None = None) -> None
     blocks, run, furniture, title = analyse(segments)
     found = run[1] >= run[0]
     columns = signals(segments, blocks, run, furniture)
-    # Replies on a thread page are content whatever their form: short lines that the model
-    # would drop anywhere else.
-    kept = _posts(segments, blocks)
+    # Replies on a thread page, and the entries of a page without prose, are content whatever
+    # their form: short lines that the model would drop anywhere else.
+    kept = _posts(segments, blocks) | (set() if found else _longest_list(blocks))
     inside, rule = columns["inside_run"], columns["rule_content"]
     probabilities = model.probabilities(columns)
     # Outside the article run, a block under a list or post header stays in that header's zone:
