@@ -304,3 +304,17 @@ def test_a_page_without_prose_keeps_its_longest_list() -> None:
     ]
     segments = labelled("\n\n".join([*NAV.split(), *contents, *FOOTER.split("\n")]))
     assert [s.text for s in segments if s.label in CONTENT_LABELS] == contents
+
+
+def test_prose_under_an_advertising_header_after_the_article_is_not_the_article() -> None:
+    article = [
+        "德國網球好手茲韋列夫今天以6比4、7比5擊敗智利選手賈瑞，在義大利公開賽拿下他受傷以來最重要的冠軍。",
+        "世界排名第5的茲韋列夫，今天是繼2017年後再度在義大利網賽封王，為下週末登場的法國公開賽做好暖身。",
+    ]
+    ads = [
+        "台灣藝人庾澄慶及伊能靜，曾結婚9年嘅2人育有1子，喺美國紐約大學帝勢藝術學院畢業典禮上同框出現，一家三口喜笑顏開。",
+        "近日被指蜜運中的李佳芯親回感情狀況，患病中的她激減10磅以致看起了很憔悴、很瘦，情況令人擔心，不少網友留言打氣。",
+        "根據世界衛生組織國際癌症研究總署，一級致癌物是指有充足證據證明其具有致癌性的物質，生活中常見的黃曲霉素毒性極強。",
+    ]
+    segments = labelled("\n\n".join([*article, "廣告", *ads]))
+    assert [s.text for s in segments if s.label == "paragraph"] == article

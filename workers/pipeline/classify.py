@@ -69,7 +69,7 @@ NOISE_COST = 12.0
 NOISE_LENGTH_FACTOR = 0.5
 # A byline, a date line or a section header closes the article run: what follows is another item.
 BOUNDARY_COST = 150.0
-# Prose under a recommendation header that follows this much prose (CJK characters)
+# Prose under a recommendation or advertising header that follows this much prose (CJK characters)
 # is worth only a share of its value: such lists come after the article they hang off.
 ZONE_AFTER_PROSE_CJK = 80
 ZONE_DAMPING = 0.1
@@ -355,16 +355,16 @@ def _zones(segments: list[Segment], blocks: list[_Block]) -> None:
     """A header gives its class to the blocks after it, up to the next header or byline (a bare
     date does not end it: teaser lists date every entry). A list or advertising header before the
     article's prose is page navigation (热门, 推荐, 招聘 in a menu): its list ends at the first
-    prose. A list header that follows the article's prose damps the prose under it, and a
-    platform's notice there closes the article: the rest of the page stays in zones and damped,
-    even under a byline (the next item is another user's post)."""
+    prose. A list or advertising header that follows the article's prose damps the prose under
+    it, and a platform's notice there closes the article: the rest of the page stays in zones
+    and damped, even under a byline (the next item is another user's post)."""
     zone, damped, closed, after_prose, prose = "", False, False, False, 0
     for segment, b in zip(segments, blocks):
         if b.kind == "header":
             zone = _header_zone(segment.text)
             after_prose = prose >= ZONE_AFTER_PROSE_CJK
             closed = closed or (after_prose and bool(PLATFORM_NOTE.search(segment.text)))
-            damped = closed or (after_prose and zone == "recommendation")
+            damped = closed or (after_prose and zone in ("recommendation", "advertisement"))
         elif b.kind == "source" and not closed and SOURCE_LINE.search(segment.text):
             zone, damped = "", False
         elif b.kind == "good":
