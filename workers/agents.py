@@ -3,8 +3,10 @@
 The pipeline runs in a worker thread so that the event loop keeps serving heartbeats and commits
 while a page is processed. Ids are deterministic, so a replayed page gives the same messages again.
 
-at_least_once: every output of a page is acknowledged by the broker before the page's offset can be
-committed, so a crash replays the page instead of losing it.
+at_least_once: a page is acknowledged to faust (and so its offset may be committed) only once the
+broker has acknowledged every output of it, so a crash replays the page instead of losing it. The
+acknowledgements are awaited in the background, so the next page is processed meanwhile; faust
+commits only offsets below which every page is acknowledged.
 exactly_once: a page's outputs and its next offset are committed in one transaction of the page's
 partition (the transactional producer faust keeps per assigned partition, which fences a zombie
 worker). faust's periodic commit is off in this mode (app.py), so no commit can take offsets that
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 import faust
@@ -27,7 +30,11 @@ from .messages import article_message, deadletter_message, metric_messages, segm
 from .pipeline import PageResult, RejectedPage, decode_page, process_page
 from .pipeline.records import RawPage
 
+# Pages whose outputs are on their way to the broker; past this many, the agent waits for the oldest.
+MAX_PAGES_IN_DELIVERY = 32
+
 pipeline_threads = ThreadPoolExecutor(max_workers=settings.agent_concurrency, thread_name_prefix="pipeline")
+in_delivery: deque[asyncio.Task] = deque()
 
 
 def run_pipeline(raw: RawPage) -> PageResult:
@@ -39,7 +46,7 @@ def run_pipeline(raw: RawPage) -> PageResult:
 @app.agent(raw_pages, concurrency=settings.agent_concurrency)
 async def clean_pages(stream: faust.StreamT) -> None:
     loop = asyncio.get_running_loop()
-    async for event in stream.events():
+    async for event in stream.noack().events():  # acknowledged by publish, once delivered
         message = event.message
         started = time.perf_counter()
         telemetry.PAGES_IN.inc()
@@ -86,7 +93,21 @@ async def publish(event: faust.EventT, outputs: list[Output]) -> None:
         return
     producer = app.producer
     pending = [await producer.send(topic, key, value, None, None, None) for topic, key, value in outputs]
-    await asyncio.gather(*pending)
+    in_delivery.append(asyncio.ensure_future(ack_when_delivered(event, pending)))
+    while len(in_delivery) > MAX_PAGES_IN_DELIVERY or (in_delivery and in_delivery[0].done()):
+        await in_delivery.popleft()
+
+
+async def ack_when_delivered(event: faust.EventT, pending: list) -> None:
+    try:
+        await asyncio.gather(*pending)
+    except Exception as exc:
+        # Unacknowledged, the page holds every later offset of its partition back from the commit:
+        # stop the worker, so that the next one replays from the last commit instead of going on.
+        log_page("delivery_failed", event.message, error=f"{type(exc).__name__}: {exc}")
+        await app.crash(exc)
+        return
+    event.ack()
 
 
 async def publish_in_transaction(event: faust.EventT, outputs: list[Output]) -> None:

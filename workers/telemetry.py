@@ -18,7 +18,7 @@ STAGE_SECONDS = Histogram(
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 PAGE_SECONDS = Histogram(
-    "worker_page_seconds", "Time from taking a page to all of its outputs acknowledged",
+    "worker_page_seconds", "Time from taking a page to all of its outputs handed to the producer",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 LOOP_STALL = Histogram(
