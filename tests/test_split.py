@@ -117,3 +117,9 @@ def test_lone_surrogates_become_replacement_characters() -> None:
     assert segments[0].text == "长春国际汽车城进展迅速\ufffd。"
     assert [(s.start, s.end) for s in segments] == [(0, 13), (14, 17)]
     assert all(s.text.encode("utf-8") for s in segments)
+
+
+def test_a_closing_quote_on_its_own_line_ends_the_sentence() -> None:
+    raw = one_node_per_line("他在赛后说，「罗马对我来说意义非凡。」\n其他人也在看\n")
+    assert "\n」\n" in raw
+    assert texts(raw) == ["他在赛后说，「罗马对我来说意义非凡。」", "其他人也在看"]

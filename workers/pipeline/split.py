@@ -128,7 +128,8 @@ def _continues(prev: str, prev_line: str, line: str, width: int | None, in_nodes
         return False
     if _CLOSE_START.match(line):
         return True
-    if _FINAL.search(prev_line):
+    # The piece, not its last line: a closing quote on a line of its own (。 then 」) ends it too.
+    if _FINAL.search(prev):
         return False
     if _OPEN_END.search(prev_line):
         return True
