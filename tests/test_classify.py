@@ -237,6 +237,20 @@ def test_dated_teaser_list_is_not_a_thread() -> None:
 
 
 
+def test_replies_that_read_like_headlines_are_kept_under_floor_numbers() -> None:
+    replies = [
+        "这个问题我也遇到过好几次后来换了个版本就好了",
+        "楼上说得对我这边升级到新版本以后也没有再出现",
+        "请问一下你们用的是哪个版本的驱动程序呢谢谢",
+    ]
+    question = "我的电脑升级系统以后，打印机就再也连不上了，重装了驱动也没有用，大家有没有遇到过这种情况？" * 2
+    floors = [line for k, reply in enumerate(replies, 2) for line in (f"{k}楼", reply)]
+    raw = "\n\n".join(["首页 话题 标签 登录", "1楼", question, *floors])
+    segments = labelled(raw)
+    kept = {s.text for s in segments if s.label in CONTENT_LABELS}
+    assert set(replies) <= kept
+
+
 def test_a_platform_notice_closes_the_article() -> None:
     article = (
         "据美国全国广播公司报道，载有伊朗总统的直升机发生硬着陆事故后，美参议院多数党领袖表示，已从情报部门获悉，"

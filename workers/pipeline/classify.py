@@ -119,9 +119,11 @@ _CLAUSE = re.compile(r"[，、；：;]|,(?!\d)")
 _FINAL = re.compile(r"[。！？!?…][”’」』）)]?$")
 _FULL_STOP = re.compile(r"[。；;]")
 _LETTER = re.compile(r"[^\W\d_]")
+# Stamps only a thread has: a teaser list dates its entries but never numbers floors or says 发表于.
+THREAD_STAMP = re.compile(r"发表于|發表於|\d+\s*楼|#\d+$|沙发|板凳")
 POST_STAMP = re.compile(
     r"\d+\s*(?:秒|分钟|小时|天|周|个月|月|年)前|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}|"
-    r"发表于|發表於|\d+\s*楼|#\d+$|沙发|板凳"
+    + THREAD_STAMP.pattern
 )
 
 SOURCE_LINE = re.compile(
@@ -303,7 +305,8 @@ def _posts(segments: list[Segment], blocks: list[_Block]) -> set[int]:
     """On a thread page, the blocks of each post: the lines after a post stamp that hold words,
     up to the next stamp, UI line, header or line without letters (a counter, a separator).
     Bulleted lines and lines whose shape repeats on the page are the entries of a teaser list
-    with dates, not posts; so are posts that mostly open with a long headline."""
+    with dates, not posts; so are posts that mostly open with a long headline, unless a stamp
+    is one only a thread has (a floor number, 发表于)."""
     stamps = [i for i, (s, b) in enumerate(zip(segments, blocks)) if b.n <= STAMP_MAX_CHARS and POST_STAMP.search(s.text)]
     if len(stamps) < THREAD_MIN_POSTS:
         return set()
@@ -324,7 +327,8 @@ def _posts(segments: list[Segment], blocks: list[_Block]) -> set[int]:
             j += 1
     openers = [i + 1 for i in stamps if i + 1 in out]
     headlines = sum(1 for i in openers if _is_headline(segments[i], blocks[i]) and blocks[i].cjk >= TEASER_HEADLINE_MIN_CJK)
-    if len(openers) >= THREAD_MIN_POSTS and headlines >= TEASER_POST_SHARE * len(openers):
+    thread = any(THREAD_STAMP.search(segments[i].text) for i in stamps)
+    if not thread and len(openers) >= THREAD_MIN_POSTS and headlines >= TEASER_POST_SHARE * len(openers):
         return set()
     return out
 
