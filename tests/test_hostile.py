@@ -59,6 +59,7 @@ EXTREMES = {
     "one char per line": "字\n" * 50_000,
     "punctuation only": "。，！？" * 25_000,
     "mixed scripts": "English 中文 繁體 123 ① #话题# 👍 " * 5000,
+    "lone surrogates": "正文\ud800内容\udfff。第二句话。\n" * 3000,
 }
 
 

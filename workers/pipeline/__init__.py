@@ -40,7 +40,7 @@ __all__ = [
 
 def stable_id(*parts: str) -> str:
     """A deterministic id: the same inputs give the same id in every process and on every run."""
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+    return _sha256("\x1f".join(parts))[:32]
 
 
 def process_page(raw: RawPage) -> PageResult:
@@ -52,7 +52,7 @@ def process_page(raw: RawPage) -> PageResult:
     draft = assemble(segments)
     blocks = [text for _, text in draft.paragraphs]
     body = BODY_SEPARATOR.join(blocks)
-    content_hash = hashlib.sha256(f"{draft.title or ''}\n{body}".encode("utf-8")).hexdigest()
+    content_hash = _sha256(f"{draft.title or ''}\n{body}")
     article_id = stable_id(raw.url, content_hash)
     clock.lap("assemble")
 
@@ -101,6 +101,12 @@ class _StageClock:
         now = time.perf_counter()
         self.laps[stage] = now - self._last
         self._last = now
+
+
+def _sha256(text: str) -> str:
+    # surrogatepass: a lone surrogate (possible in a str handed to process_page directly, never in a
+    # decoded message) must not make hashing raise.
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _block_starts(blocks: list[str]) -> list[int]:
