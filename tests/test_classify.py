@@ -251,6 +251,19 @@ def test_replies_that_read_like_headlines_are_kept_under_floor_numbers() -> None
     assert set(replies) <= kept
 
 
+def test_an_inline_advertisement_ends_at_its_close_button() -> None:
+    paragraphs = [
+        "斯诺克名将在今年的世锦赛上再次提前出局，这已经是他连续第三年止步于正赛首轮。" * 3,
+        "尽管事业曲折，但他的生活依然充实，他在英国经营着自己的球馆，也培养了不少年轻球员。" * 2,
+        "他说自己还会继续打下去，因为赢得世界冠军仍然是他一直以来最大的梦想。" * 2,
+    ]
+    raw = "\n\n".join(["名将再次止步首轮", "来源：新华社", paragraphs[0], "广告", "三十八岁女领导的生活日记曝光", "×", *paragraphs[1:]])
+    segments = labelled(raw)
+    kept = {s.text for s in segments if s.label in CONTENT_LABELS}
+    assert set(paragraphs) <= kept
+    assert "三十八岁女领导的生活日记曝光" not in kept
+
+
 def test_a_platform_notice_closes_the_article() -> None:
     article = (
         "据美国全国广播公司报道，载有伊朗总统的直升机发生硬着陆事故后，美参议院多数党领袖表示，已从情报部门获悉，"

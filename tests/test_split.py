@@ -123,3 +123,8 @@ def test_a_closing_quote_on_its_own_line_ends_the_sentence() -> None:
     raw = one_node_per_line("他在赛后说，「罗马对我来说意义非凡。」\n其他人也在看\n")
     assert "\n」\n" in raw
     assert texts(raw) == ["他在赛后说，「罗马对我来说意义非凡。」", "其他人也在看"]
+
+
+def test_a_close_button_is_a_text_node_of_its_own() -> None:
+    raw = one_node_per_line("广告\n三十八岁的她，生活日记曝光\n×\n尽管事业曲折，他的生活依然精彩。\n")
+    assert texts(raw) == ["广告", "三十八岁的她，生活日记曝光", "×", "尽管事业曲折，他的生活依然精彩。"]

@@ -36,7 +36,7 @@ from pathlib import Path
 
 
 from .records import Segment
-from .split import BULLET
+from .split import BULLET, CLOSE_BUTTON
 
 # --- thresholds -------------------------------------------------------------------------------
 # A block needs this many CJK characters (Han or kana) to count as prose.
@@ -361,7 +361,9 @@ def _zones(segments: list[Segment], blocks: list[_Block]) -> None:
     article's prose is page navigation (热门, 推荐, 招聘 in a menu): its list ends at the first
     prose. A list or advertising header that follows the article's prose damps the prose under
     it, and a platform's notice there closes the article: the rest of the page stays in zones
-    and damped, even under a byline (the next item is another user's post)."""
+    and damped, even under a byline (the next item is another user's post). An advertisement's
+    close button (×) ends its zone: an ad set into the article holds a line or two, and the
+    article goes on after it."""
     zone, damped, closed, after_prose, prose = "", False, False, False, 0
     for segment, b in zip(segments, blocks):
         if b.kind == "header":
@@ -370,6 +372,8 @@ def _zones(segments: list[Segment], blocks: list[_Block]) -> None:
             closed = closed or (after_prose and bool(PLATFORM_NOTE.search(segment.text)))
             damped = closed or (after_prose and zone in ("recommendation", "advertisement"))
         elif b.kind == "source" and not closed and SOURCE_LINE.search(segment.text):
+            zone, damped = "", False
+        elif zone == "advertisement" and not closed and CLOSE_BUTTON.fullmatch(segment.text):
             zone, damped = "", False
         elif b.kind == "good":
             if zone in ("recommendation", "advertisement") and not after_prose:

@@ -60,6 +60,9 @@ BULLET = re.compile(
 _STAMP = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?")
 # A lone surrogate cannot be encoded, so no segment text may carry one on to the article and its
 # messages: it becomes U+FFFD, one character for one, so that offsets still hold.
+# A close button (of an inline advertisement, a pop-up) is a text node of its own: it never joins
+# the text before or after it.
+CLOSE_BUTTON = re.compile(r"[×✕✖╳]|关闭(?:广告)?")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _ASCII_WORD_END = re.compile(r"[A-Za-z0-9]$")
 _ASCII_WORD_START = re.compile(r"^[A-Za-z0-9]")
@@ -120,6 +123,8 @@ def _continues(prev: str, prev_line: str, line: str, width: int | None, in_nodes
     """Whether `line` carries on the piece `prev` (whose last physical line is `prev_line`)."""
     if BULLET.fullmatch(prev_line):
         return True
+    if CLOSE_BUTTON.fullmatch(line) or CLOSE_BUTTON.fullmatch(prev_line):
+        return False
     if len(prev) > MAX_SEGMENT_CHARS or (BULLET.match(line) and BULLET.match(prev)):
         return False
     if width is not None and len(prev_line) >= width - WRAP_SLACK and not _STAMP.fullmatch(prev_line):
