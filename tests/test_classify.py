@@ -264,6 +264,18 @@ def test_an_inline_advertisement_ends_at_its_close_button() -> None:
     assert "三十八岁女领导的生活日记曝光" not in kept
 
 
+def test_a_header_over_a_numbered_list_heads_the_article_s_list() -> None:
+    lead = "本周末全市六十多家景区推出门票半价活动，市民和游客可以提前在官方渠道预约购票。" * 3
+    items = [
+        "1、东方明珠广播电视塔：成人票原价二百七十九元，活动期间半价，需要提前一天预约。",
+        "2、野生动物园：成人票原价一百六十五元，其余单票型均不参加本次半价活动。",
+        "3、自然博物馆：成人票原价三十元，学生票和老人票的价格保持不变。",
+    ]
+    segments = labelled("\n\n".join(["景区门票半价", "来源：东方网", lead, "门票半价优惠景点", *items]))
+    kept = {s.text for s in segments if s.label in CONTENT_LABELS}
+    assert set(items) <= kept
+
+
 def test_a_platform_notice_closes_the_article() -> None:
     article = (
         "据美国全国广播公司报道，载有伊朗总统的直升机发生硬着陆事故后，美参议院多数党领袖表示，已从情报部门获悉，"

@@ -11,7 +11,8 @@ Chinese text without markup:
    class recognised by its form (source lines, UI words, footers, list headers).
 3. `_main_run`: the article is the densest run of prose: a maximum-sum run over block values
    (positive for prose, negative for noise), found in one linear pass.
-4. `_zones`: a header such as 热门推荐 or a #话题# line starts a zone whose blocks share its class.
+4. `_zones`: a header such as 热门推荐 or a #话题# line starts a zone whose blocks share its class
+   (`_numbered_lists`: not when a numbered list of the article follows it).
    `_listings`: a long row of headlines (one-line blocks with no full stop) is a list of teasers.
    `_posts`: on a thread page (several post stamps: times, floor numbers), the lines after each
    stamp are a post; replies are short and would never pass for prose on their own.
@@ -173,6 +174,8 @@ PLATFORM_NOTE = re.compile(r"仅提供信息存储|系信息发布平台|用户�
 COMMENT_HEADER = re.compile(
     r"^\W*(?:(?:\d+\s*)?条(?:评论|回复|留言)|(?:网友|全部|热门|最新|精彩)(?:评论|回复|留言)|评论区|评论\s*[(（]\d+|跟帖)"
 )
+# The first item of a numbered list.
+FIRST_ITEM = re.compile(r"^(?:1[.、)）](?![0-9])|[(（][1一][)）]|[①⑴❶]|一、)")
 SYMBOL_BULLET = re.compile(r"^[•·●○◆◇▪▫■□▶►➤\-–*+>]")
 HASHTAG_LINE = re.compile(r"^#[^#\s]{1,30}#$")
 CAPTION = re.compile(r"摄$|摄）$|图为|图片来源|图源|圖片|配图|（图|\(图|图：|图/")
@@ -265,6 +268,16 @@ def _initial(segment: Segment, b: _Block) -> str:
     if not b.sent and not b.clause and MENU.match(text):
         return "menu"
     return "short"
+
+
+def _numbered_lists(segments: list[Segment], blocks: list[_Block]) -> None:
+    """A list or advertising header, itself no list item, followed by a list's first numbered
+    item heads a list of the article (门票优惠景点 then 1、…): lists of links carry symbol
+    bullets or none, so it opens no zone."""
+    for i in range(len(blocks) - 1):
+        b, text = blocks[i], segments[i].text
+        if b.kind == "header" and not b.bullet and FIRST_ITEM.match(segments[i + 1].text) and _header_zone(text) in ("advertisement", "recommendation"):
+            b.kind = "short"
 
 
 def _is_headline(segment: Segment, b: _Block) -> bool:
@@ -651,6 +664,7 @@ def analyse(segments: list[Segment]) -> tuple[list[_Block], tuple[int, int], set
     blocks = [_describe(s) for s in segments]
     for segment, b in zip(segments, blocks):
         b.kind = _initial(segment, b)
+    _numbered_lists(segments, blocks)
     _zones(segments, blocks)
     _listings(segments, blocks)
     run = _main_run(blocks)
