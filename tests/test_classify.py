@@ -276,6 +276,19 @@ def test_a_header_over_a_numbered_list_heads_the_article_s_list() -> None:
     assert set(items) <= kept
 
 
+def test_a_thread_s_title_comes_before_its_first_post() -> None:
+    replies = [
+        ("alimy", "发展大了的聊天软件毕竟也要受监管，凡是中心化的东西都逃不过"),
+        ("henry", "说实话端到端加密并不是大众的刚性需求"),
+        ("alimy", "要我说，端密聊天从运营者的角度来看，就是一个需要投入很多成本却很难赚钱的特性，但是用户还是会为潜在的需求买单。" * 2),
+    ]
+    lines = ["广场 话题 登录 注册", "发现个端到端加密的聊天工具挺有意思", "2023-07-06 23:12"]
+    for k, (who, text) in enumerate(replies):
+        lines += [who, text, f"2023-07-07 0{k}:41", "0"]
+    titles = [s.text for s in labelled("\n\n".join(lines)) if s.label == "title"]
+    assert titles == ["发现个端到端加密的聊天工具挺有意思"]
+
+
 def test_a_platform_notice_closes_the_article() -> None:
     article = (
         "据美国全国广播公司报道，载有伊朗总统的直升机发生硬着陆事故后，美参议院多数党领袖表示，已从情报部门获悉，"

@@ -314,13 +314,18 @@ def _listings(segments: list[Segment], blocks: list[_Block]) -> None:
         i = j
 
 
+def _stamps(segments: list[Segment], blocks: list[_Block]) -> list[int]:
+    """The short lines that can stamp a post: a poster's time or a floor number."""
+    return [i for i, (s, b) in enumerate(zip(segments, blocks)) if b.n <= STAMP_MAX_CHARS and POST_STAMP.search(s.text)]
+
+
 def _posts(segments: list[Segment], blocks: list[_Block]) -> set[int]:
     """On a thread page, the blocks of each post: the lines after a post stamp that hold words,
     up to the next stamp, UI line, header or line without letters (a counter, a separator).
     Bulleted lines and lines whose shape repeats on the page are the entries of a teaser list
     with dates, not posts; so are posts that mostly open with a long headline, unless a stamp
     is one only a thread has (a floor number, 发表于)."""
-    stamps = [i for i, (s, b) in enumerate(zip(segments, blocks)) if b.n <= STAMP_MAX_CHARS and POST_STAMP.search(s.text)]
+    stamps = _stamps(segments, blocks)
     if len(stamps) < THREAD_MIN_POSTS:
         return set()
     shapes = Counter(b.shape for b in blocks)
@@ -671,7 +676,10 @@ def analyse(segments: list[Segment]) -> tuple[list[_Block], tuple[int, int], set
     if run[1] < run[0]:
         return blocks, run, set(), None
     run = _extend(blocks, run)
-    return blocks, run, _furniture(segments, blocks, run), _find_title(segments, blocks, run[0])
+    # On a thread the title heads the first post: a line between later stamps is a reply.
+    stamps = _stamps(segments, blocks)
+    title_before = min(run[0], stamps[0]) if len(stamps) >= THREAD_MIN_POSTS else run[0]
+    return blocks, run, _furniture(segments, blocks, run), _find_title(segments, blocks, title_before)
 
 
 def classify(segments: list[Segment], model: ContentModel | None = None) -> None:
