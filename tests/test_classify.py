@@ -289,6 +289,16 @@ def test_a_thread_s_title_comes_before_its_first_post() -> None:
     assert titles == ["发现个端到端加密的聊天工具挺有意思"]
 
 
+def test_dotted_dates_stamp_replies_too() -> None:
+    question = "2020年的直播课即将再次启动，将以案件改写的形式呈现，大家想听哪个领域的专利改写呢？" * 2
+    replies = ["想听听关于生物医药类专利的改写", "机械类的最常用也最值得讲", "软件的也希望能够安排一下"]
+    lines = ["首页 板块 登录注册", question, "香樟树", "2020.06.09 09:37 发布"]
+    for k, reply in enumerate(replies):
+        lines += ["网友", f"2020.06.1{k} 11:40 发布", reply, "点赞", "评论", "举报"]
+    kept = {s.text for s in labelled("\n\n".join(lines)) if s.label in CONTENT_LABELS}
+    assert set(replies) <= kept
+
+
 def test_a_platform_notice_closes_the_article() -> None:
     article = (
         "据美国全国广播公司报道，载有伊朗总统的直升机发生硬着陆事故后，美参议院多数党领袖表示，已从情报部门获悉，"

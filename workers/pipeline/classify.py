@@ -123,7 +123,7 @@ _LETTER = re.compile(r"[^\W\d_]")
 # Stamps only a thread has: a teaser list dates its entries but never numbers floors or says 发表于.
 THREAD_STAMP = re.compile(r"发表于|發表於|\d+\s*楼|#\d+$|沙发|板凳")
 POST_STAMP = re.compile(
-    r"\d+\s*(?:秒|分钟|小时|天|周|个月|月|年)前|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}|"
+    r"\d+\s*(?:秒|分钟|小时|天|周|个月|月|年)前|\d{4}([-./])\d{1,2}\1\d{1,2}|\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}|"
     + THREAD_STAMP.pattern
 )
 
