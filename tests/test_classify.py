@@ -135,6 +135,12 @@ def test_ui_chrome_and_byline() -> None:
     assert [s.label for s in segments] == ["source", "paragraph", "ui_chrome"]
 
 
+def test_a_reprint_notice_is_footer() -> None:
+    article = "农历腊月初八是腊八节，腊八节要吃腊八粥，豆子那么硬，怎样才能煮出一锅软糯香甜的好粥呢？" * 2
+    segments = labelled(f"{article}\n\n本网专稿，未经书面授权请勿转载。\n")
+    assert [s.label for s in segments] == ["paragraph", "footer"]
+
+
 def test_no_segments_is_fine() -> None:
     segments: list[Segment] = []
     classify(segments)

@@ -138,7 +138,7 @@ DATE_LINE = re.compile(
 )
 FOOTER = re.compile(
     r"版权所有|版權所有|copyright|©|ICP|备案|公网安备|违法和不良信息|不良信息举报|联系我们|关于我们|"
-    r"免责声明|隐私政策|用户协议|服务条款|网站地图|未经授权|不得转载|禁止转载|all rights reserved",
+    r"免责声明|隐私政策|用户协议|服务条款|网站地图|未经(?:书面)?(?:授权|许可)|不得转载|禁止转载|请勿转载|all rights reserved",
     re.IGNORECASE,
 )
 
