@@ -128,3 +128,19 @@ def test_a_closing_quote_on_its_own_line_ends_the_sentence() -> None:
 def test_a_close_button_is_a_text_node_of_its_own() -> None:
     raw = one_node_per_line("广告\n三十八岁的她，生活日记曝光\n×\n尽管事业曲折，他的生活依然精彩。\n")
     assert texts(raw) == ["广告", "三十八岁的她，生活日记曝光", "×", "尽管事业曲折，他的生活依然精彩。"]
+
+
+def test_a_bracketed_aside_stays_inside_its_sentence() -> None:
+    raw = one_node_per_line("德国网球好手茲韦列夫 （Alexander Zverev） 今天以6比4、7比5击败智利选手，拿下冠军。\n")
+    assert "\n（Alexander Zverev）\n" in raw
+    assert texts(raw) == ["德国网球好手茲韦列夫（Alexander Zverev）今天以6比4、7比5击败智利选手，拿下冠军。"]
+
+
+def test_unfinished_replies_on_text_node_lines_do_not_run_on_together() -> None:
+    replies = [
+        "您好，请问下为什么我的不管阿里云是否通过，都是审核中啊这个问题困扰了我好几天，一直没有找到原因",
+        "您好，我看了源代码，您的配置中少了一项跳过标签的配置，所以导致这个功能一直都没有生效",
+        "更新了之后有了配置了，但是还是不能将正常内容自动审核通过，麻烦再帮忙看一下是哪里的问题",
+    ]
+    segments = texts(one_node_per_line("\n".join(replies * 2) + "\n"))
+    assert len(segments) > 1 and max(map(len, segments)) < 150

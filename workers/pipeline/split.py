@@ -37,6 +37,9 @@ MAX_SEGMENT_CHARS = 5000
 # When at least this share of the lines stop on a clause mark, the page puts text nodes on lines
 # of their own, and a sentence cut short after a comma carries on over the next lines.
 FRAGMENTED_MIN_SHARE = 0.08
+# ... but a piece that has grown this long (characters) without finishing is no longer one sentence
+# in progress: forum replies and UI lines without a full stop would otherwise run on together.
+NODE_SENTENCE_MAX_CHARS = 100
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 # Sentence-final marks (closing quotes count when they follow one).
@@ -64,6 +67,8 @@ _STAMP = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?")
 # the text before or after it.
 CLOSE_BUTTON = re.compile(r"[×✕✖╳]|关闭(?:广告)?")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# A bracketed aside (an English name, a source) that a page of text nodes puts on a line of its own.
+_ASIDE = re.compile(r"[（(][^（()）]{1,40}[）)]")
 _ASCII_WORD_END = re.compile(r"[A-Za-z0-9]$")
 _ASCII_WORD_START = re.compile(r"^[A-Za-z0-9]")
 
@@ -138,7 +143,11 @@ def _continues(prev: str, prev_line: str, line: str, width: int | None, in_nodes
         return False
     if _OPEN_END.search(prev_line):
         return True
-    return in_nodes and bool(_CLAUSE.search(prev))
+    # On such a page a bracketed aside inside a sentence joins the text before it, and the text after
+    # it carries on the sentence.
+    if in_nodes and (_ASIDE.fullmatch(line) or (_ASIDE.fullmatch(prev_line) and len(prev) > len(prev_line))):
+        return True
+    return in_nodes and bool(_CLAUSE.search(prev)) and len(prev) < NODE_SENTENCE_MAX_CHARS
 
 
 def _glue(left: str, right: str) -> str:
