@@ -305,6 +305,17 @@ def test_dotted_dates_stamp_replies_too() -> None:
     assert set(replies) <= kept
 
 
+def test_a_blog_written_in_short_lines_keeps_its_lines() -> None:
+    phrases = [
+        "ご訪問ありがとうございます", "バズっているタンクトップを", "ついにわたしも買ってしまいました",
+        "袖を通した瞬間に", "鏡の前で叫んでしまいました", "今まで色んなブロガーさんの",
+        "画像で見ていたものを", "実際に着てみると本当に素敵で", "大感動してしまいました",
+    ] * 8
+    raw = "\n".join(["ホーム ブログ ログイン", "身長168cm、骨格ウェーブ、二歳と五歳の兄弟を子育て中のママです。", *phrases, "フォローする"])
+    kept = {s.text for s in labelled(raw) if s.label in CONTENT_LABELS}
+    assert set(phrases) <= kept
+
+
 def test_a_platform_notice_closes_the_article() -> None:
     article = (
         "据美国全国广播公司报道，载有伊朗总统的直升机发生硬着陆事故后，美参议院多数党领袖表示，已从情报部门获悉，"

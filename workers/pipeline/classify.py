@@ -93,6 +93,10 @@ LISTING_TINY_CHARS = 8
 # A page without prose (a table of contents, an index) has for content its longest run of plain
 # lines (no bullets, no recognised noise), when the run is at least this long.
 LIST_PAGE_MIN_LINES = 5
+# A page written in short lines (a blog of one phrase a line) has a main run of a stray block or
+# two: when its longest run of plain lines holds this many times the run's prose (CJK characters),
+# those lines are the article.
+LINES_OVER_RUN = 10.0
 # A thread: at least this many post stamps (a poster's time or floor number on a short line).
 # The lines after a stamp, up to the next UI line or stamp, are the post: replies are short and
 # unpunctuated, so they never look like prose, yet they are what the thread says.
@@ -688,9 +692,13 @@ def classify(segments: list[Segment], model: ContentModel | None = None) -> None
     blocks, run, furniture, title = analyse(segments)
     found = run[1] >= run[0]
     columns = signals(segments, blocks, run, furniture)
-    # Replies on a thread page, and the entries of a page without prose, are content whatever
-    # their form: short lines that the model would drop anywhere else.
-    kept = _posts(segments, blocks) | (set() if found else _longest_list(blocks))
+    # Replies on a thread page, and the entries of a page without prose or written in short lines,
+    # are content whatever their form: short lines that the model would drop anywhere else.
+    lines = _longest_list(blocks)
+    run_cjk = sum(b.cjk for b in blocks[run[0] : run[1] + 1] if b.kind == "good")
+    if sum(blocks[i].cjk for i in lines) < LINES_OVER_RUN * run_cjk:
+        lines = set()
+    kept = _posts(segments, blocks) | lines
     inside, rule = columns["inside_run"], columns["rule_content"]
     probabilities = model.probabilities(columns)
     # Outside the article run, a block under a list or post header stays in that header's zone:
