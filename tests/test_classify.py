@@ -316,6 +316,18 @@ def test_a_blog_written_in_short_lines_keeps_its_lines() -> None:
     assert set(phrases) <= kept
 
 
+def test_a_numbered_item_with_a_ui_word_is_still_a_step() -> None:
+    steps = [
+        "1.目前市场上支持生成短链接的网站已经不多了，试运营期间所有功能都可以免费使用。",
+        "2.支持批量生成和接口生成，批量单次最多五十条，暂定每天不限次数。",
+        "3.支持数据统计和修改原网址功能，支持直连和跳转两种方式。",
+        "4.微信内打开的功能正在开发中",
+    ]
+    closing = "附言：使用后可以提出意见帮助改进，我们会根据大家的反馈不断完善这个工具。"
+    kept = {s.text for s in labelled("\n\n".join(["短链接工具上线", "来源：本站", *steps, closing])) if s.label in CONTENT_LABELS}
+    assert set(steps) <= kept
+
+
 def test_a_platform_notice_closes_the_article() -> None:
     article = (
         "据美国全国广播公司报道，载有伊朗总统的直升机发生硬着陆事故后，美参议院多数党领袖表示，已从情报部门获悉，"

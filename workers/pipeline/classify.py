@@ -267,7 +267,8 @@ def _initial(segment: Segment, b: _Block) -> str:
         return "near"
     if b.n <= HEADER_MAX_CHARS and not b.sent and (RECOMMEND.search(text) or ADVERT.search(text)):
         return "header"
-    if b.n <= UI_MAX_CHARS and b.ui_hits:
+    # One UI word (微信, 登录) does not make a numbered item chrome: numbered items are steps.
+    if b.n <= UI_MAX_CHARS and b.ui_hits and not (b.bullet and not SYMBOL_BULLET.match(text)):
         return "ui"
     if not b.sent and not b.clause and MENU.match(text):
         return "menu"
