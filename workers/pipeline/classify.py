@@ -320,8 +320,13 @@ def _listings(segments: list[Segment], blocks: list[_Block]) -> None:
 
 
 def _stamps(segments: list[Segment], blocks: list[_Block]) -> list[int]:
-    """The short lines that can stamp a post: a poster's time or a floor number."""
-    return [i for i, (s, b) in enumerate(zip(segments, blocks)) if b.n <= STAMP_MAX_CHARS and POST_STAMP.search(s.text)]
+    """The short lines that can stamp a post: a poster's time or a floor number, with no full stop
+    (a reply that speaks of 1 楼 is a sentence, not a stamp)."""
+    return [
+        i
+        for i, (s, b) in enumerate(zip(segments, blocks))
+        if b.n <= STAMP_MAX_CHARS and POST_STAMP.search(s.text) and not _FULL_STOP.search(s.text)
+    ]
 
 
 def _posts(segments: list[Segment], blocks: list[_Block]) -> set[int]:
