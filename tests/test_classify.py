@@ -338,6 +338,16 @@ def test_a_reply_that_speaks_of_a_floor_is_not_a_stamp() -> None:
     assert set(replies) <= kept
 
 
+def test_a_reply_to_line_under_the_stamp_does_not_hide_the_post() -> None:
+    question = "Ruby 的许多特性强烈地偏向对脚本语言的良好支持，在我看来它比别的语言更适合作为脚本语言的默认选择。" * 2
+    replies = ["最近总有纯英文的机器人", "可能是我那天批量处理看走眼了", "恢复了估计是看错了"]
+    lines = ["社区 招聘 登录", question]
+    for k, reply in enumerate(replies, 1):
+        lines += [f"lehf #{k} 1 月前", "对 gazeldx #3 回复", reply]
+    kept = {s.text for s in labelled("\n\n".join(lines)) if s.label in CONTENT_LABELS}
+    assert set(replies) <= kept
+
+
 def test_a_platform_notice_closes_the_article() -> None:
     article = (
         "据美国全国广播公司报道，载有伊朗总统的直升机发生硬着陆事故后，美参议院多数党领袖表示，已从情报部门获悉，"

@@ -332,16 +332,18 @@ def _stamps(segments: list[Segment], blocks: list[_Block]) -> list[int]:
 def _posts(segments: list[Segment], blocks: list[_Block]) -> set[int]:
     """On a thread page, the blocks of each post: the lines after a post stamp that hold words,
     up to the next stamp, UI line, header or line without letters (a counter, a separator).
-    Bulleted lines and lines whose shape repeats on the page are the entries of a teaser list
+    A UI line right under a stamp is skipped. Bulleted lines and lines whose shape repeats on the page are the entries of a teaser list
     with dates, not posts; so are posts that mostly open with a long headline, unless a stamp
     is one only a thread has (a floor number, 发表于)."""
     stamps = _stamps(segments, blocks)
     if len(stamps) < THREAD_MIN_POSTS:
         return set()
     shapes = Counter(b.shape for b in blocks)
-    stamp_set, out = set(stamps), set()
+    stamp_set, out, openers = set(stamps), set(), []
     for i in stamps:
-        j = i + 1
+        # A UI line right under the stamp (对 某人 #3 回复) addresses the post; the post follows it.
+        j = i + 2 if i + 1 < len(blocks) and blocks[i + 1].kind == "ui" else i + 1
+        start = j
         while (
             j < len(blocks)
             and j not in stamp_set
@@ -353,7 +355,8 @@ def _posts(segments: list[Segment], blocks: list[_Block]) -> set[int]:
         ):
             out.add(j)
             j += 1
-    openers = [i + 1 for i in stamps if i + 1 in out]
+        if j > start:
+            openers.append(start)
     headlines = sum(1 for i in openers if _is_headline(segments[i], blocks[i]) and blocks[i].cjk >= TEASER_HEADLINE_MIN_CJK)
     thread = any(THREAD_STAMP.search(segments[i].text) for i in stamps)
     if not thread and len(openers) >= THREAD_MIN_POSTS and headlines >= TEASER_POST_SHARE * len(openers):
