@@ -332,9 +332,9 @@ def _stamps(segments: list[Segment], blocks: list[_Block]) -> list[int]:
 def _posts(segments: list[Segment], blocks: list[_Block]) -> set[int]:
     """On a thread page, the blocks of each post: the lines after a post stamp that hold words,
     up to the next stamp, UI line, header or line without letters (a counter, a separator).
-    A UI line right under a stamp is skipped. Bulleted lines and lines whose shape repeats on the page are the entries of a teaser list
-    with dates, not posts; so are posts that mostly open with a long headline, unless a stamp
-    is one only a thread has (a floor number, 发表于)."""
+    A UI line right under a stamp is skipped. Bulleted lines and lines whose shape repeats on
+    the page are the entries of a teaser list with dates, not posts; so are posts that mostly
+    open with a long headline, unless a stamp is one only a thread has (a floor number, 发表于)."""
     stamps = _stamps(segments, blocks)
     if len(stamps) < THREAD_MIN_POSTS:
         return set()
