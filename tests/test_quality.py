@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import SHARED
 from tests.renderings import hard_wrap, one_node_per_line
-from workers.evaluate import bag_of_words_prf, extract_body, macro, seed_report
+from workers.evaluate import TARGETS, bag_of_words_prf, extract_body, macro, seed_report
 
 RENDERINGS: dict[str, Callable[[str], str]] = {
     "original": lambda text: text,
@@ -46,6 +46,12 @@ def test_cleaning_beats_keeping_the_whole_page(scores, dev_pages: list[dict]) ->
         whole = macro(bag_of_words_prf(p["text"], p["gold"]["body"]) for p in pages)
         cleaned = scores["original"][origin]
         assert cleaned[0] > whole[0] and cleaned[2] > whole[2], (origin, cleaned, whole)
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=[t[0] for t in TARGETS])
+def test_dev_corpus_meets_the_target(scores, target) -> None:
+    name, origin, index, least = target
+    assert scores["original"][origin][index] >= least, (name, scores["original"])
 
 
 @pytest.mark.parametrize("rendering", ["one_node_per_line", "hard_wrap_38"])
