@@ -39,7 +39,11 @@ def bag_of_words(text: str) -> Counter[str]:
 
 def bag_of_words_prf(predicted: str, gold: str) -> tuple[float, float, float]:
     """Precision, recall and F1 of the predicted body's words against the gold body's words."""
-    pred, ref = bag_of_words(predicted), bag_of_words(gold)
+    return counts_prf(bag_of_words(predicted), bag_of_words(gold))
+
+
+def counts_prf(pred: Counter[str], ref: Counter[str]) -> tuple[float, float, float]:
+    """Precision, recall and F1 of one bag of words against another (multiset overlap)."""
     overlap = sum((pred & ref).values())
     n_pred, n_ref = sum(pred.values()), sum(ref.values())
     if n_pred == 0 and n_ref == 0:

@@ -17,10 +17,9 @@ import argparse
 import json
 import math
 import re
-from collections import Counter
 from pathlib import Path
 
-from ..evaluate import bag_of_words, macro, read_pages
+from ..evaluate import bag_of_words, counts_prf, macro, read_pages
 from ..pipeline.assemble import assemble
 from ..pipeline.classify import MODEL_PATH, ContentModel, analyse, classify, signals
 from ..pipeline.records import CONTENT_LABELS
@@ -74,17 +73,7 @@ class Page:
         segments = split_segments(self.text)
         classify(segments, model)
         body = "\n".join(text for _, text in assemble(segments).paragraphs)
-        return prf(bag_of_words(body), self.gold)
-
-
-def prf(pred: Counter[str], ref: Counter[str]) -> tuple[float, float, float]:
-    overlap = sum((pred & ref).values())
-    n_pred, n_ref = sum(pred.values()), sum(ref.values())
-    if n_pred == 0 and n_ref == 0:
-        return 1.0, 1.0, 1.0
-    p = overlap / n_pred if n_pred else 0.0
-    r = overlap / n_ref if n_ref else 0.0
-    return p, r, (2 * p * r / (p + r) if overlap else 0.0)
+        return counts_prf(bag_of_words(body), self.gold)
 
 
 def load_pages(corpora: list[Path]) -> list[Page]:
