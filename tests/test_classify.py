@@ -429,3 +429,13 @@ def test_prose_under_an_advertising_header_after_the_article_is_not_the_article(
     ]
     segments = labelled("\n\n".join([*article, "廣告", *ads]))
     assert [s.text for s in segments if s.label == "paragraph"] == article
+
+
+def test_committed_weights_are_what_training_makes(tmp_path) -> None:
+    """The model is reproducible: the training command, run again, writes the committed weights."""
+    from workers.commands.train_classifier import main as train
+    from workers.pipeline.classify import MODEL_PATH
+
+    out = tmp_path / "model.json"
+    train(["--no-cv", "--out", str(out)])
+    assert json.loads(out.read_text(encoding="utf-8")) == json.loads(MODEL_PATH.read_text(encoding="utf-8"))
