@@ -83,6 +83,15 @@ def segment_message(result: PageResult, segment: Segment) -> dict:
     }
 
 
+def page_messages(result: PageResult) -> dict:
+    """Everything the worker publishes for one page, in one object (offline output, inspection page)."""
+    return {
+        "article": article_message(result, utc_now()),
+        "metrics": metric_messages(result),
+        "segments": [segment_message(result, s) for s in result.segments],
+    }
+
+
 def deadletter_message(
     value: bytes | None, key: bytes | None, reason: str, detail: str, topic: str, partition: int, offset: int
 ) -> dict:

@@ -18,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from . import __version__, telemetry
 from .app import app, settings
-from .messages import article_message, metric_messages, segment_message, utc_now
+from .messages import page_messages
 from .pipeline import RejectedPage, decode_page, process_page
 from .pipeline.records import RawPage
 
@@ -105,9 +105,5 @@ class InspectApi(View):
             return self.json({"error": {"reason": exc.reason, "detail": exc.detail}}, status=400)
         # The pipeline is CPU work: off the event loop, as in the agent.
         result = await asyncio.get_running_loop().run_in_executor(None, process_page, raw)
-        return self.json({
-            "article": article_message(result, utc_now()),
-            "metrics": metric_messages(result),
-            "segments": [segment_message(result, s) for s in result.segments],
-        })
+        return self.json(page_messages(result))
 

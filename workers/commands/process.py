@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import orjson
 from tqdm import tqdm
 
-from ..messages import article_message, metric_messages, segment_message, utc_now
+from ..messages import page_messages
 from ..pipeline import RejectedPage, decode_page, process_page
 from ..settings import get_settings
 
@@ -26,9 +26,7 @@ def result_line(line: bytes, max_bytes: int) -> dict:
     return {
         "url": raw.url,
         "id": page_id,
-        "article": article_message(result, utc_now()),
-        "metrics": metric_messages(result),
-        "segments": [segment_message(result, s) for s in result.segments],
+        **page_messages(result),
     }
 
 
