@@ -6,9 +6,8 @@ import json
 import pytest
 
 from tests.conftest import SEED
-from workers.pipeline import process_page
 from workers.pipeline.classify import ContentModel, analyse, classify, content_model, signals
-from workers.pipeline.records import CONTENT_LABELS, LABELS, NOISE_LABELS, RawPage, Segment
+from workers.pipeline.records import CONTENT_LABELS, LABELS, NOISE_LABELS, Segment
 from workers.pipeline.split import split_segments
 
 IN_ARTICLE = set(CONTENT_LABELS)
@@ -56,16 +55,6 @@ def test_labels_scores_and_features_are_set(seed_pairs) -> None:
         assert s.label in LABELS
         assert 0.0 <= s.score <= 1.0
         assert s.features and len(s.features) <= 6
-
-
-def test_only_the_article_is_tokenised_and_only_once(seed_text: str) -> None:
-    segments = split_segments(seed_text)
-    classify(segments)
-    assert all(s.tokens is None for s in segments)
-    result = process_page(RawPage(url="", text=seed_text))
-    body = {s.index for s in result.segments if s.label in IN_ARTICLE and s.label != "title"}
-    assert all("".join(s.tokens) == s.text for s in result.segments if s.index in body)
-    assert all(s.tokens is None for s in result.segments if s.index not in body)
 
 
 def test_recommendation_list_after_the_article(seed_pairs) -> None:

@@ -12,14 +12,12 @@ import re
 import time
 from collections import Counter
 
-import jieba
-
 from .assemble import assemble
 from .classify import classify
 from .decode import RejectedPage, decode_page, page_from_object
 from .facts import extract_facts, reference_year
-from .keywords import top_keywords
-from .records import CONTENT_LABELS, METADATA_LABELS, Article, PageResult, RawPage, Segment
+from .keywords import article_keywords
+from .records import CONTENT_LABELS, METADATA_LABELS, Article, PageResult, RawPage
 from .split import split_segments
 
 PIPELINE_VERSION = "0.1.0"
@@ -63,7 +61,7 @@ def process_page(raw: RawPage) -> PageResult:
         draft.paragraphs[bisect.bisect_right(block_starts, fact.span[0]) - 1][0] for fact in facts
     )
     clock.lap("facts")
-    keywords = top_keywords(_article_tokens(segments, {i for i, _ in draft.paragraphs}))
+    keywords = article_keywords(blocks)
     clock.lap("keywords")
 
     kept = Counter(s.label for s in segments if s.label in CONTENT_LABELS + METADATA_LABELS)
@@ -115,17 +113,6 @@ def _block_starts(blocks: list[str]) -> list[int]:
         starts.append(offset)
         offset += len(text) + len(BODY_SEPARATOR)
     return starts
-
-
-def _article_tokens(segments: list[Segment], body_indexes: set[int]) -> list[str]:
-    """Tokens of the body segments, tokenising only those the classifier left untokenised."""
-    tokens: list[str] = []
-    for segment in segments:
-        if segment.index in body_indexes:
-            if segment.tokens is None:
-                segment.tokens = tuple(jieba.lcut(segment.text, HMM=False))
-            tokens.extend(segment.tokens)
-    return tokens
 
 
 def _guess_lang(text: str) -> str:

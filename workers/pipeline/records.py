@@ -46,9 +46,6 @@ class Segment:
     label: str = ""
     score: float = 0.0
     features: dict[str, float | int | str] = field(default_factory=dict)
-    # jieba tokens (HMM off), filled when the classifier needed them and reused for keywords,
-    # so no text is tokenised twice.
-    tokens: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
