@@ -5,6 +5,9 @@
 Pages come from ../shared/corpus/dev/*.jsonl, repeated until each figure has about ten seconds of work
 (one with --quick). The stream figures run against a local Kafka broker started in a temporary folder,
 or against KAFKA_BOOTSTRAP_SERVERS when it is set; every measurement has topics and a group of its own.
+Each stream run also reports the CPU time a page costs the workers, the broker (when the bench started
+it) and the bench's own producer and consumer: on two cores, what the broker and the load generator
+spend is taken from the second worker.
 """
 from __future__ import annotations
 
@@ -104,10 +107,24 @@ class StreamRun:
     latencies_ms: list[float]
     peak_rss_mb: float  # the largest worker's
     dead_letters: int
+    cpu_ms_per_page: dict[str, float]  # workers (together), broker (when the bench started it), load generator
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (/proc/PID/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_clocks(workers: list[int], broker: int | None) -> dict[str, float]:
+    clocks = {"worker": sum(map(cpu_seconds, workers)), "load generator": time.process_time()}
+    if broker:
+        clocks["broker"] = cpu_seconds(broker)
+    return clocks
 
 
 async def run_stream(bootstrap: str, logs: Path, messages: list[tuple[bytes, bytes]], workers: int = 1,
-                     rate: float | None = None, guarantee: str = "at_least_once") -> StreamRun:
+                     rate: float | None = None, guarantee: str = "at_least_once", broker_pid: int | None = None) -> StreamRun:
     """Start `workers` worker processes, send every page (at most `rate` pages/s) and wait for every output."""
     settings = isolated_settings(bootstrap, label="bench", processing_guarantee=guarantee)
     await ensure_topics(settings)
@@ -128,9 +145,13 @@ async def run_stream(bootstrap: str, logs: Path, messages: list[tuple[bytes, byt
             receiving = asyncio.create_task(receive(consumer, settings, {key for key, _ in warmup}))
             await send(settings, warmup, spread=True)
             await asyncio.wait_for(receiving, STREAM_TIMEOUT_S)
+            pids = [p.pid for p in processes]
+            cpu_before = cpu_clocks(pids, broker_pid)
             receiving = asyncio.create_task(receive(consumer, settings, {key for key, _ in messages}))
             sent_at = await send(settings, messages, rate)
             received_at, dead_letters = await asyncio.wait_for(receiving, STREAM_TIMEOUT_S)
+            cpu_used = {name: (spent - cpu_before[name]) * 1000 / len(messages)
+                        for name, spent in cpu_clocks(pids, broker_pid).items()}
         finally:
             await consumer.stop()
         peak_rss_mb = max(peak_rss_kb(p.pid) for p in processes) / 1024
@@ -139,13 +160,15 @@ async def run_stream(bootstrap: str, logs: Path, messages: list[tuple[bytes, byt
             stop_process(process)
     elapsed = max(received_at.values()) - min(sent_at.values())
     latencies = [(received_at[key] - sent_at[key]) * 1000 for key in received_at]
-    return StreamRun(len(messages), len(messages) / elapsed, latencies, peak_rss_mb, dead_letters)
+    return StreamRun(len(messages), len(messages) / elapsed, latencies, peak_rss_mb, dead_letters, cpu_used)
 
 
 async def started_output_consumer(settings: Settings, guarantee: str) -> AIOKafkaConsumer:
     consumer = AIOKafkaConsumer(
         settings.topic_articles, settings.topic_deadletter, **client_options(settings), group_id=None,
-        auto_offset_reset="earliest", fetch_max_wait_ms=10,  # latency is measured at arrival: do not idle in fetches
+        # A fetch returns as soon as a byte is there (fetch_min_bytes 1): a long wait costs no latency,
+        # and polling the broker often would cost it CPU that the workers share.
+        auto_offset_reset="earliest", fetch_max_wait_ms=500,
         isolation_level="read_committed" if guarantee == "exactly_once" else "read_uncommitted",
         fetch_max_bytes=2 * MAX_MESSAGE_BYTES, max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
     )
@@ -203,21 +226,28 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 async def measure_stream(bootstrap: str, logs: Path, lines: list[bytes], offline_rate: float, seconds: float,
-                         figures: dict) -> None:
-    one_messages = stream_messages(lines, passes_for(seconds, offline_rate, len(lines)))
-    one = await run_stream(bootstrap, logs, one_messages)
-    figures |= {"stream_pages_per_s": one.pages_per_s, "stream_per_offline": one.pages_per_s / offline_rate,
-                "stream_pages": one.pages, "peak_rss_mb": one.peak_rss_mb, "dead_letters": one.dead_letters}
+                         figures: dict, broker_pid: int | None) -> None:
+    # A broker runs for weeks: let the JVM compile its hot paths on a pass of the corpus first,
+    # so that the figures do not carry its start-up.
+    await run_stream(bootstrap, logs, stream_messages(lines, 1, tag="broker-warmup"))
 
-    two = await run_stream(bootstrap, logs, stream_messages(lines, 2 * len(one_messages) // len(lines)), workers=2)
+    one_messages = stream_messages(lines, passes_for(seconds, offline_rate, len(lines)))
+    one = await run_stream(bootstrap, logs, one_messages, broker_pid=broker_pid)
+    figures |= {"stream_pages_per_s": one.pages_per_s, "stream_per_offline": one.pages_per_s / offline_rate,
+                "stream_pages": one.pages, "peak_rss_mb": one.peak_rss_mb, "dead_letters": one.dead_letters,
+                "cpu_ms_per_page_one_worker": one.cpu_ms_per_page}
+
+    two = await run_stream(bootstrap, logs, stream_messages(lines, 2 * len(one_messages) // len(lines)), workers=2,
+                           broker_pid=broker_pid)
     figures |= {"two_workers_pages_per_s": two.pages_per_s, "two_workers_per_one": two.pages_per_s / one.pages_per_s,
-                "peak_rss_mb": max(figures["peak_rss_mb"], two.peak_rss_mb)}
+                "peak_rss_mb": max(figures["peak_rss_mb"], two.peak_rss_mb),
+                "cpu_ms_per_page_two_workers": two.cpu_ms_per_page}
 
     rate = one.pages_per_s / 2
     figures["latency_rate_pages_per_s"] = rate
     paced = stream_messages(lines, passes_for(seconds, rate, len(lines)))
     for guarantee in ("at_least_once", "exactly_once"):
-        run = await run_stream(bootstrap, logs, paced, rate=rate, guarantee=guarantee)
+        run = await run_stream(bootstrap, logs, paced, rate=rate, guarantee=guarantee, broker_pid=broker_pid)
         figures |= {f"p50_ms_{guarantee}": percentile(run.latencies_ms, 0.50),
                     f"p99_ms_{guarantee}": percentile(run.latencies_ms, 0.99),
                     "peak_rss_mb": max(figures["peak_rss_mb"], run.peak_rss_mb)}
@@ -256,6 +286,9 @@ def show(figures: dict) -> None:
             table.add_row(title, f"{value:.1f}", "", "")
     for stage in STAGES:
         table.add_row(f"share of pipeline time: {stage}", f"{figures['stage_shares'][stage]:.1%}", "", "")
+    for run in ("one_worker", "two_workers"):
+        for process, spent in figures.get(f"cpu_ms_per_page_{run}", {}).items():
+            table.add_row(f"CPU ms a page, {run.replace('_', ' ')}: {process}", f"{spent:.2f}", "", "")
     Console().print(table)
 
 
@@ -282,7 +315,8 @@ def main() -> int:
         if not bootstrap:
             broker = Broker(data_dir=workdir / "broker", port=free_port()).start()
             bootstrap = broker.bootstrap
-        asyncio.run(measure_stream(bootstrap, workdir, lines, offline_rate, seconds, figures))
+        broker_pid = int(broker.pid_file.read_text()) if broker else None
+        asyncio.run(measure_stream(bootstrap, workdir, lines, offline_rate, seconds, figures, broker_pid))
         finished = True
     finally:
         if broker:
