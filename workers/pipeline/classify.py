@@ -3,10 +3,11 @@
 The passes follow jusText (Pomikálek, 2011) and the density idea of GNE / CCNet, adapted to
 Chinese text without markup:
 
-1. `_describe`: cheap character features (length, CJK ratio, punctuation, digits, markers) and,
-   only for blocks that could be prose, the share of function characters (的 了 是 在 …).
-   Function words separate running text from link lists and headlines — the stoplist idea of
-   jusText, whose lists come from the most frequent words of each language's Wikipedia.
+1. `_describe`: cheap character features (length, CJK ratio, punctuation, digits, markers, post
+   stamps) and, only for blocks that could be prose, the share of function characters
+   (的 了 是 在 …). Function words separate running text from link lists and headlines — the
+   stoplist idea of jusText, whose lists come from the most frequent words of each language's
+   Wikipedia.
 2. `_initial`: each block is `good` (prose), `near` (some prose), `short` or an explicit noise
    class recognised by its form (source lines, UI words, footers, list headers).
 3. `_main_run`: the article is the densest run of prose: a maximum-sum run over block values
@@ -33,6 +34,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from itertools import accumulate, compress
 from pathlib import Path
 
 
@@ -119,16 +121,38 @@ TEASER_POST_SHARE = 0.5
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _LATIN_RUN = re.compile(r"[A-Za-z]+")
 _DIGIT_RUN = re.compile(r"[0-9０-９]+")
+_LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9０-９]")
 _SENT_END = re.compile(r"[。！？!?…]")
 _CLAUSE = re.compile(r"[，、；：;]|,(?!\d)")
 _FINAL = re.compile(r"[。！？!?…][”’」』）)]?$")
 _FULL_STOP = re.compile(r"[。；;]")
+# Any mark that _SENT_END, _CLAUSE or _FINAL look for.
+_PUNCTUATION = re.compile(r"[。！？!?…，、；：;,]")
 _LETTER = re.compile(r"[^\W\d_]")
+
+
+def _starting_with(firsts: str, pattern: str) -> str:
+    """`pattern`, all of whose matches start with one of `firsts`. Python's re tries every
+    alternative at every position; a lookahead on those characters skips at once the positions
+    where none can start."""
+    return f"(?=[{firsts}])(?:{pattern})"
+
+
+def _any_word(words: str) -> str:
+    """A pattern for any of the space-separated words."""
+    alternatives = words.split()
+    firsts = "".join(sorted({re.escape(w[0]) for w in alternatives}))
+    return _starting_with(firsts, "|".join(map(re.escape, alternatives)))
+
+
 # Stamps only a thread has: a teaser list dates its entries but never numbers floors or says 发表于.
 THREAD_STAMP = re.compile(r"发表于|發表於|\d+\s*楼|#\d+$|沙发|板凳")
 POST_STAMP = re.compile(
-    r"\d+\s*(?:秒|分钟|小时|天|周|个月|月|年)前|\d{4}([-./])\d{1,2}\1\d{1,2}|\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}|"
-    + THREAD_STAMP.pattern
+    _starting_with(
+        r"\d发發#沙板",
+        r"\d+\s*(?:秒|分钟|小时|天|周|个月|月|年)前|\d{4}([-./])\d{1,2}\1\d{1,2}|\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}|"
+        + THREAD_STAMP.pattern,
+    )
 )
 
 SOURCE_LINE = re.compile(
@@ -141,19 +165,13 @@ DATE_LINE = re.compile(
     r"(?:\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?[\W_]*$"
 )
 FOOTER = re.compile(
-    r"版权所有|版權所有|copyright|©|ICP|备案|公网安备|违法和不良信息|不良信息举报|联系我们|关于我们|"
-    r"免责声明|隐私政策|用户协议|服务条款|网站地图|未经(?:书面)?(?:授权|许可)|不得转载|禁止转载|请勿转载|all rights reserved",
+    _starting_with(
+        "版c©I备公违不联关免隐用服网未禁请a",
+        r"版权所有|版權所有|copyright|©|ICP|备案|公网安备|违法和不良信息|不良信息举报|联系我们|关于我们|"
+        r"免责声明|隐私政策|用户协议|服务条款|网站地图|未经(?:书面)?(?:授权|许可)|不得转载|禁止转载|请勿转载|all rights reserved",
+    ),
     re.IGNORECASE,
 )
-
-
-def _any_word(words: str) -> str:
-    """A pattern for any of the space-separated words. Python's re tries every alternative at every
-    position; a lookahead on the words' first characters skips at once the positions where none
-    can start."""
-    alternatives = words.split()
-    firsts = "".join(sorted({re.escape(w[0]) for w in alternatives}))
-    return f"(?=[{firsts}])(?:{'|'.join(map(re.escape, alternatives))})"
 
 
 UI = re.compile(
@@ -166,9 +184,12 @@ UI = re.compile(
     + r"|\d+\s*(?:人|次|条)"
 )
 RECOMMEND = re.compile(
-    r"推荐|推薦|(?:相关|相關)(?:阅读|閱讀|文章|新闻|新聞|链接|问题|内容|视频|资讯|话题|推荐)|类似问题|"
-    r"延伸阅读|猜你|热门|熱門|热点|热搜|热文|热榜|排行|(?:也|都)在看|看了又看|为你|往期|"
-    r"可能(?:还|還)?(?:想看|喜欢|喜歡|感兴趣|感興趣)|还想看|還想看|更多(?:文章|新闻|资讯|内容|精彩)"
+    _starting_with(
+        "推相类延猜热熱排也都看为往可还還更",
+        r"推荐|推薦|(?:相关|相關)(?:阅读|閱讀|文章|新闻|新聞|链接|问题|内容|视频|资讯|话题|推荐)|类似问题|"
+        r"延伸阅读|猜你|热门|熱門|热点|热搜|热文|热榜|排行|(?:也|都)在看|看了又看|为你|往期|"
+        r"可能(?:还|還)?(?:想看|喜欢|喜歡|感兴趣|感興趣)|还想看|還想看|更多(?:文章|新闻|资讯|内容|精彩)",
+    )
 )
 ADVERT = re.compile(r"广告|廣告|推广|招聘|诚聘|赞助|商务合作|详情页|立即咨询|免费预约|优惠|抢购|加盟")
 # A publishing platform's notice that the text above is a user's post: the article ends there, and
@@ -213,6 +234,9 @@ class _Block:
     latin: int
     ui_hits: int  # UI words, counted in blocks short enough for them to mean UI
     shape: str
+    # A post stamp: a short line with a poster's time or a floor number and no full stop (a reply
+    # that speaks of 1 楼 is a sentence, not a stamp).
+    stamp: bool
     kind: str = "short"  # good | near | short | source | footer | ui | header | menu | teaser
     function_share: float = -1.0
     zone: str = ""
@@ -223,22 +247,36 @@ def _describe(segment: Segment) -> _Block:
     text = segment.text
     n = len(text)
     cjk = sum(map(len, _CJK_RUN.findall(text)))
-    latin = sum(map(len, _LATIN_RUN.findall(text)))
-    head = _LATIN_RUN.sub("a", _DIGIT_RUN.sub("0", text[:SHAPE_SCAN]))
-    block = _Block(
+    # Most blocks hold no Latin letter or digit, and most no punctuation: one search spares them
+    # the passes that count those. The shape's prefix changes only where such a run starts in it.
+    latin = digits = sent = clause = 0
+    final = False
+    first = _LATIN_OR_DIGIT.search(text)
+    if first:
+        latin = sum(map(len, _LATIN_RUN.findall(text)))
+        digits = sum(map(len, _DIGIT_RUN.findall(text)))
+    if _PUNCTUATION.search(text):
+        sent = len(_SENT_END.findall(text))
+        clause = len(_CLAUSE.findall(text))
+        # The final mark, a closing quote and a newline are the last three characters at most.
+        final = bool(_FINAL.search(text, n - 3))
+    prefix = text[:SHAPE_PREFIX]
+    if first and first.start() < SHAPE_PREFIX:
+        prefix = _LATIN_RUN.sub("a", _DIGIT_RUN.sub("0", text[:SHAPE_SCAN]))[:SHAPE_PREFIX]
+    return _Block(
         n=n,
         cjk=cjk,
         cjk_ratio=cjk / max(1, cjk + latin),
-        sent=len(_SENT_END.findall(text)),
-        clause=len(_CLAUSE.findall(text)),
-        final=bool(_FINAL.search(text)),
+        sent=sent,
+        clause=clause,
+        final=final,
         bullet=bool(BULLET.match(text)),
-        digit_ratio=sum(map(len, _DIGIT_RUN.findall(text))) / max(1, n),
+        digit_ratio=digits / max(1, n),
         latin=latin,
         ui_hits=len(UI.findall(text)) if n <= UI_DENSE_MAX_CHARS else 0,
-        shape=f"{head[:SHAPE_PREFIX]}|{min(n // 10, 5)}",
+        shape=f"{prefix}|{min(n // 10, 5)}",
+        stamp=n <= STAMP_MAX_CHARS and bool(POST_STAMP.search(text)) and not _FULL_STOP.search(text),
     )
-    return block
 
 
 def _function_share(segment: Segment, b: _Block) -> float:
@@ -301,14 +339,16 @@ def _listings(segments: list[Segment], blocks: list[_Block]) -> None:
     """Prose-like blocks in a long row of headlines are teasers of a link list, unless prose
     before the row announces it with a colon. Replies under a comment header are short lines
     too, but they are the thread, not links."""
+    # Turning prose into teasers leaves a headline a headline: the flags hold for the whole pass.
+    headline = [_is_headline(s, b) for s, b in zip(segments, blocks)]
     i, count = 0, len(blocks)
     while i < count:
-        if not _is_headline(segments[i], blocks[i]):
+        if not headline[i]:
             i += 1
             continue
         j, headlines = i, []
-        while j < count and (_is_headline(segments[j], blocks[j]) or blocks[j].n < LISTING_TINY_CHARS):
-            if _is_headline(segments[j], blocks[j]):
+        while j < count and (headline[j] or blocks[j].n < LISTING_TINY_CHARS):
+            if headline[j]:
                 headlines.append(j)
             j += 1
         announced = i > 0 and segments[i - 1].text.endswith(("：", ":"))
@@ -319,14 +359,9 @@ def _listings(segments: list[Segment], blocks: list[_Block]) -> None:
         i = j
 
 
-def _stamps(segments: list[Segment], blocks: list[_Block]) -> list[int]:
-    """The short lines that can stamp a post: a poster's time or a floor number, with no full stop
-    (a reply that speaks of 1 楼 is a sentence, not a stamp)."""
-    return [
-        i
-        for i, (s, b) in enumerate(zip(segments, blocks))
-        if b.n <= STAMP_MAX_CHARS and POST_STAMP.search(s.text) and not _FULL_STOP.search(s.text)
-    ]
+def _stamps(blocks: list[_Block]) -> list[int]:
+    """The short lines that can stamp a post: a poster's time or a floor number."""
+    return [i for i, b in enumerate(blocks) if b.stamp]
 
 
 def _posts(segments: list[Segment], blocks: list[_Block]) -> set[int]:
@@ -335,7 +370,7 @@ def _posts(segments: list[Segment], blocks: list[_Block]) -> set[int]:
     A UI line right under a stamp is skipped. Bulleted lines and lines whose shape repeats on
     the page are the entries of a teaser list with dates, not posts; so are posts that mostly
     open with a long headline, unless a stamp is one only a thread has (a floor number, 发表于)."""
-    stamps = _stamps(segments, blocks)
+    stamps = _stamps(blocks)
     if len(stamps) < THREAD_MIN_POSTS:
         return set()
     shapes = Counter(b.shape for b in blocks)
@@ -554,7 +589,8 @@ NEAR_WINDOW = 2
 WIDE_WINDOW = 8
 # A block this long (characters) counts as a long line in the page's line-length style.
 LONG_LINE_CHARS = 40
-_TRUNCATED = re.compile(r"(?:\.\.\.|…|\.\.)\s*$")
+# A teaser cut short ends on an ellipsis (…, ... or ..), spaces after it aside.
+TRUNCATION_MARKS = ("..", "…")
 # How far (blocks) a byline or date line above a block still counts as its header.
 BYLINE_REACH = 30
 
@@ -569,34 +605,39 @@ def _rule_content(b: _Block, inside: bool) -> bool:
 def _window_shares(flags: list[float], k: int) -> list[float]:
     """For every block, the mean of `flags` over the k blocks either side of it (itself left out)."""
     count = len(flags)
-    prefix = [0.0]
-    for flag in flags:
-        prefix.append(prefix[-1] + flag)
-    out = []
-    for i in range(count):
-        lo, hi = max(0, i - k), min(count, i + k + 1)
-        out.append((prefix[hi] - prefix[lo] - flags[i]) / max(1, hi - lo - 1))
-    return out
+    prefix = list(accumulate(flags, initial=0.0))
+    # The windows' bounds, max(0, i - k) and min(count, i + k + 1), listed rather than computed.
+    lows = [0] * min(k, count) + list(range(count - k))
+    highs = list(range(k + 1, count + 1)) + [count] * min(k, count)
+    # A lone block has no neighbours: its share is 0.
+    return [(prefix[hi] - prefix[lo] - flag) / ((hi - lo - 1) or 1) for lo, hi, flag in zip(lows, highs, flags)]
 
 
 def signals(segments: list[Segment], blocks: list[_Block], run: tuple[int, int], furniture: set[int]) -> dict[str, list[float]]:
     """Named numeric signals, the content model's input: one column per signal, one value per block."""
     count = len(blocks)
+    start, end = run
     texts = [s.text for s in segments]
-    prose = [1.0 if b.kind == "good" else 0.0 for b in blocks]
+    kinds = [b.kind for b in blocks]
+    prose = [1.0 if kind == "good" else 0.0 for kind in kinds]
     final = [1.0 if b.final else 0.0 for b in blocks]
-    inside = [run[0] <= i <= run[1] and i not in furniture for i in range(count)]
-    rule = [1.0 if _rule_content(b, inside[i]) else 0.0 for i, b in enumerate(blocks)]
+    inside = [start <= i <= end and i not in furniture for i in range(count)]
+    rule = [1.0 if _rule_content(b, flag) else 0.0 for b, flag in zip(blocks, inside)]
     max_cjk = max((b.cjk for b in blocks), default=0) or 1
-    run_cjk = sum(b.cjk for i, b in enumerate(blocks) if inside[i] and b.kind == "good")
+    run_cjk = sum(b.cjk for b, flag in zip(blocks, inside) if flag and b.kind == "good")
     prose_cjk = sum(b.cjk for b in blocks if b.kind == "good") or 1
     shape_counts = Counter(b.shape for b in blocks)
     since_byline, byline = [], -BYLINE_REACH
-    for i, b in enumerate(blocks):
+    for i, kind in enumerate(kinds):
         since_byline.append(min(i - byline, BYLINE_REACH) / BYLINE_REACH)
-        if b.kind == "source":
+        if kind == "source":
             byline = i
-    columns = {f"kind_{k}": [float(b.kind == k) for b in blocks] for k in KINDS}
+    # How far each block is from the run: counting down to its start, zero inside it, up from its end.
+    distance = [*range(start, 0, -1), *[0] * (end - start + 1), *range(1, count - end)]
+    last = max(1, count - 1)
+    columns = {f"kind_{k}": [0.0] * count for k in KINDS}
+    for i, kind in enumerate(kinds):
+        columns[f"kind_{kind}"][i] = 1.0
     columns.update(
         log_chars=[math.log1p(b.n) for b in blocks],
         log_cjk=[math.log1p(b.cjk) for b in blocks],
@@ -605,26 +646,28 @@ def signals(segments: list[Segment], blocks: list[_Block], run: tuple[int, int],
         sentences=[min(b.sent, 5) / 5 for b in blocks],
         clauses=[min(b.clause, 10) / 10 for b in blocks],
         final=final,
-        bullet=[float(b.bullet) for b in blocks],
-        symbol_bullet=[float(bool(SYMBOL_BULLET.match(text))) for text in texts],
-        truncated=[float(bool(_TRUNCATED.search(text))) for text in texts],
-        period_end=[float(text.endswith("。")) for text in texts],
-        exclaims=[min(text.count("！") + text.count("!"), 3) / 3 for text in texts],
+        bullet=[1.0 if b.bullet else 0.0 for b in blocks],
+        # A symbol bullet is a bullet, a full stop or an exclamation mark a sentence end: only the
+        # blocks that have those are looked at again.
+        symbol_bullet=[1.0 if b.bullet and SYMBOL_BULLET.match(text) else 0.0 for b, text in zip(blocks, texts)],
+        truncated=[1.0 if text.rstrip().endswith(TRUNCATION_MARKS) else 0.0 for text in texts],
+        period_end=[1.0 if b.final and text.endswith("。") else 0.0 for b, text in zip(blocks, texts)],
+        exclaims=[min(text.count("！") + text.count("!"), 3) / 3 if b.sent else 0.0 for b, text in zip(blocks, texts)],
         latin_ratio=[b.latin / max(1, b.n) for b in blocks],
         repeated_shape=[math.log1p(shape_counts[b.shape] - 1) for b in blocks],
         since_byline=since_byline,
         digit_ratio=[b.digit_ratio for b in blocks],
         stopwords=[max(0.0, b.function_share) for b in blocks],
         ui_words=[min(b.ui_hits, UI_MIN_HITS) / UI_MIN_HITS for b in blocks],
-        recommend_words=[float(bool(RECOMMEND.search(text))) for text in texts],
-        in_zone=[float(bool(b.zone)) for b in blocks],
-        damped=[float(b.damped) for b in blocks],
-        inside_run=[float(flag) for flag in inside],
-        furniture=[float(i in furniture) for i in range(count)],
-        before_run=[float(i < run[0]) for i in range(count)],
-        after_run=[float(i > run[1]) for i in range(count)],
-        run_distance=[math.log1p(max(run[0] - i, i - run[1], 0)) for i in range(count)],
-        position=[i / max(1, count - 1) for i in range(count)],
+        recommend_words=[1.0 if RECOMMEND.search(text) else 0.0 for text in texts],
+        in_zone=[1.0 if b.zone else 0.0 for b in blocks],
+        damped=[1.0 if b.damped else 0.0 for b in blocks],
+        inside_run=[1.0 if flag else 0.0 for flag in inside],
+        furniture=[1.0 if i in furniture else 0.0 for i in range(count)],
+        before_run=[1.0] * start + [0.0] * (count - start),
+        after_run=[0.0] * (end + 1) + [1.0] * (count - end - 1),
+        run_distance=list(map(math.log1p, distance)),
+        position=[i / last for i in range(count)],
         rule_content=rule,
         prev_rule=[0.0, *rule[:-1]][:count],
         next_rule=[*rule[1:], 0.0][:count],
@@ -660,10 +703,16 @@ class ContentModel:
 
     def probabilities(self, columns: dict[str, list[float]]) -> list[float]:
         """One probability per block: the weighted sum of its signals, taken column by column."""
-        sums = [0.0] * len(next(iter(columns.values()), []))
+        count = len(next(iter(columns.values()), []))
+        sums = [0.0] * count
         for name, column in columns.items():
             weight = self.weights.get(name, 0.0)
-            sums = [total + weight * value for total, value in zip(sums, column)]
+            # Adding zero leaves a sum as it was: a column mostly of zeros adds only where it is not.
+            if 2 * column.count(0.0) > count:
+                for i in compress(range(count), column):
+                    sums[i] += weight * column[i]
+            else:
+                sums = [total + weight * value for total, value in zip(sums, column)]
         return [1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, self.bias + total)))) for total in sums]
 
 
@@ -690,7 +739,7 @@ def analyse(segments: list[Segment]) -> tuple[list[_Block], tuple[int, int], set
         return blocks, run, set(), None
     run = _extend(blocks, run)
     # On a thread the title heads the first post: a line between later stamps is a reply.
-    stamps = _stamps(segments, blocks)
+    stamps = _stamps(blocks)
     title_before = min(run[0], stamps[0]) if len(stamps) >= THREAD_MIN_POSTS else run[0]
     return blocks, run, _furniture(segments, blocks, run), _find_title(segments, blocks, title_before)
 
