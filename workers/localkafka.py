@@ -29,6 +29,10 @@ LOG4J_VERSION = "2.24.3"  # the log4j2 that kafka 4.1.1 itself depends on
 START_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 30.0
 HEAP = "-Xmx768m"
+# The JIT stops at its first tier (C1). On two cores, C2's compiler threads took as much CPU as the
+# broker's request handling for minutes after a start (bench/RESULTS.md), CPU the workers need;
+# C1's code is fast enough for a broker that mostly copies bytes.
+JIT = "-XX:TieredStopAtLevel=1"
 
 CACHE_ROOT = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "cn-article-worker"
 DEFAULT_DATA_DIR = CACHE_ROOT / "broker"
@@ -159,7 +163,7 @@ class Broker:
             self.controller_port = _saved_controller_port(config) or free_port()
         config.write_text(self.properties())
         (self.data_dir / "log4j2.yaml").write_text(_LOG4J2.format(log=self.log_file))
-        java = ["java", HEAP, f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.yaml'}", *self.jvm_options,
+        java = ["java", HEAP, JIT, f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.yaml'}", *self.jvm_options,
                 "-cp", f"{libs}/*"]
         if not (self.data_dir / "data" / "meta.properties").exists():
             subprocess.run(
