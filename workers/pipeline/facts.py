@@ -19,11 +19,12 @@ Passes, each a short function below:
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
-from dataclasses import dataclass
+from bisect import bisect_left, bisect_right
 from decimal import Decimal
+from operator import itemgetter
+from typing import NamedTuple
 
-from .numbers import CN_NUMERAL_CHARS, NUMERAL_PATTERN, parse_number
+from .numbers import CN_NUMERAL_CHARS, NUMERAL_FIRST_CHARS, NUMERAL_PATTERN, parse_number
 from .records import Change, Fact, Period
 
 # ---------------------------------------------------------------------------------------------
@@ -82,6 +83,7 @@ PRE_QUALIFIERS = (  # longest first, so 不超过 is not read as 超过
     ("不到", "at_most"), ("不足", "at_most"), ("最多", "at_most"), ("少于", "at_most"), ("约", "approx"),
     ("近", "approx"), ("逾", "at_least"), ("超", "at_least"),
 )
+PRE_QUALIFIER_ENDS = frozenset(word[-1] for word, _ in PRE_QUALIFIERS)
 POST_QUALIFIERS = {
     "以上": "at_least", "以下": "at_most", "以内": "at_most", "内": "at_most", "左右": "approx",
     "上下": "approx", "多": "approx", "余": "approx",
@@ -116,7 +118,9 @@ MAX_TOPIC = 16
 MAX_NAME = 20  # a project name before its head noun
 MAX_NOUN_PHRASE = 14
 
-FULLWIDTH = str.maketrans("０１２３４５６７８９．，％＋－～：", "0123456789.,%+-~:")
+# (full width, ASCII) pairs folded before matching. str.replace per pair runs at memchr speed, where
+# str.translate looks every character of a Chinese text up in a dict.
+FULLWIDTH = tuple(zip("０１２３４５６７８９．，％＋－～：", "0123456789.,%+-~:"))
 
 # ---------------------------------------------------------------------------------------------
 # Patterns.
@@ -129,7 +133,9 @@ def _unit_alternation() -> str:
     for word in sorted(set(words), key=len, reverse=True):
         guard = NOT_UNIT_BEFORE.get(word, "")
         parts.append(re.escape(word) + (f"(?![{guard}])" if guard else ""))
-    return "|".join(parts)
+    # A look at the first character turns most numerals that carry no unit away before they try every word.
+    firsts = re.escape("".join(sorted({word[0] for word in words})))
+    return f"(?=[{firsts}])(?:{'|'.join(parts)})"
 
 
 UNIT_INFO: dict[str, tuple[str, str]] = {
@@ -142,6 +148,7 @@ _UNIT = _unit_alternation()
 _RANGE_SEP = r"(?:至|到|-|—|~|～)"
 _MULT = r"(?:万亿|亿|万|千(?![米克瓦])|百(?!分))"
 QUANTITY_RE = re.compile(
+    rf"(?=[{NUMERAL_FIRST_CHARS}百])"  # every figure starts so; skips the rest fast
     rf"(?<![0-9A-Za-z{CN_NUMERAL_CHARS}{re.escape(NOT_BEFORE_NUMERAL)}])(?<!\d:)"  # not 9:45, not 第二十次
     rf"(?:百分之(?P<pct>{_NUM})"
     rf"|(?P<num>{_NUM})(?:(?P<low_unit>{_UNIT})?{_RANGE_SEP}(?P<num2>{_NUM}))?"
@@ -163,9 +170,12 @@ CHANGE_GAP_RE = re.compile(r"[,，、]?\s*$")
 LIST_JOINERS = frozenset({"、", "和", "与", "及", ",", "，"})
 CHANGE_LOOKBACK = 12
 
-SENTENCE_END_RE = re.compile(r"[。！？!?…]+[”’」』\"]*|\n")
+SENTENCE_END_RE = re.compile(r"[。！？!?…]+[”’」』\"]*")  # inside a paragraph, which a line break ends
 # Commas and colons end a clause, except a thousands separator (1,100万) or a clock time (9:45).
-CLAUSE_SEP_RE = re.compile(r"[，；;]|(?<!\d)[:：]|[:：](?!\d)|(?<!\d),|,(?!\d{3}(?!\d))")
+CLAUSE_SEP_RE = re.compile(
+    r"(?=[，；;:：,])"  # every separator starts so; skips the rest fast
+    r"(?:[，；;]|(?<!\d)[:：]|[:：](?!\d)|(?<!\d),|,(?!\d{3}(?!\d)))"
+)
 SEGMENT_SEP = "；;"
 FORMULA_RE = re.compile(r"(?<![\d.])\d+(?:\+\d+)+(?![\d.])")
 
@@ -184,7 +194,8 @@ PERIOD_RE = re.compile(
     + rf"|前(?P<first_n>{_MONTH})(?:个)?月"
     + rf"|(?P<month>{_MONTH})月(?![0-9一二三四五六七八九十]|[日号底末初中])(?:份)?"
     + r"|(?P<since>年初)以来"
-    + r")?"
+    + r"|(?(year)|(?!))"  # a year alone; an empty match is no period
+    + r")"
 )
 YEAR_OFFSETS = {"今年": 0, "本年": 0, "去年": -1, "上年": -1, "前年": -2, "明年": 1}
 QUARTER_WORDS = {"一": 1, "二": 2, "三": 3, "四": 4}
@@ -232,9 +243,8 @@ ENTITY_RE = re.compile(r"^.{1,9}(?:区|市|省|县|州|镇|乡|村|公司|集团
 NOT_ENTITIES = ("地区", "社区", "园区", "小区", "市场", "城市")
 
 
-@dataclass(frozen=True, slots=True)
-class _Quantity:
-    """A matched numeral + unit, before it is judged a fact."""
+class _Quantity(NamedTuple):
+    """A matched numeral + unit, before it is judged a fact (a tuple: cheaper to make than a frozen dataclass)."""
 
     start: int
     end: int  # end of the surface
@@ -266,21 +276,33 @@ def reference_year(title: str | None, published: str | None, fetched_at: str | N
 
 def extract_facts(text: str, reference_year: int | None = None) -> list[Fact]:
     """All facts of an article body, in text order."""
-    norm = text.translate(FULLWIDTH)
+    norm = _fold_fullwidth(text)
     quantities = [q for m in QUANTITY_RE.finditer(norm) if (q := _quantity(m)) is not None]
     starts = [q.start for q in quantities]
-    periods = _periods(norm, reference_year)
     facts: list[Fact] = []
-    for para_start, para_end in _spans(norm, "\n"):
+    first = 0
+    while first < len(quantities):
+        # Only the paragraphs with a figure are read; neither a figure nor a period crosses a line break.
+        para_start, para_end = _paragraph(norm, starts[first])
+        last = bisect_left(starts, para_end, first)
         formula_numbers = _formula_numbers(norm[para_start:para_end])
-        lead_period = _leading_period(periods, para_start)
+        periods = _periods(norm, para_start, para_end, reference_year)
+        lead_period = periods[0][2] if periods and periods[0][0] == para_start else None
         for s_start, s_end in _sentences(norm, para_start, para_end):
-            inside = quantities[bisect_left(starts, s_start):bisect_left(starts, s_end)]
+            inside = quantities[bisect_left(starts, s_start, first, last):bisect_left(starts, s_end, first, last)]
             if inside:
                 facts.extend(
                     _sentence_facts(text, norm, s_start, s_end, inside, periods, lead_period, formula_numbers)
                 )
+        first = last
     return facts
+
+
+def _fold_fullwidth(text: str) -> str:
+    """Full-width digits and marks as ASCII, one character for one, so offsets stay those of `text`."""
+    for wide, narrow in FULLWIDTH:
+        text = text.replace(wide, narrow)
+    return text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,51 +312,53 @@ def extract_facts(text: str, reference_year: int | None = None) -> list[Fact]:
 
 def _quantity(m: re.Match[str]) -> _Quantity | None:
     """Read a regex match into a quantity; None for what is not a well-formed figure."""
-    if m.group("pct"):
-        value = parse_number(m.group("pct"))
+    pct, num, low_word, num2, approx, mult, word, rmb, post = m.group(
+        "pct", "num", "low_unit", "num2", "approx", "mult", "unit", "rmb", "post"
+    )
+    if pct:
+        value = parse_number(pct)
         if value is None:
             return None
         return _Quantity(m.start(), m.end("pct"), m.end(), value, "%", "percent", "exact", None, None, "%", True)
-    word = m.group("unit")
     unit, quantity = UNIT_INFO[word]
-    num, num2, mult = m.group("num"), m.group("num2"), m.group("mult") or ""
+    mult = mult or ""
     value = parse_number(num + mult)
     if value is None:
         return None
+    chinese = not any(map(str.isdigit, num))
     qualifier, low, high = "exact", None, None
-    low_word = m.group("low_unit")
     if num2 and low_word and UNIT_INFO[low_word] != (unit, quantity):
         # 上调了0.6个百分点至1%: two figures, not a range; the first is read here.
         unit, quantity = UNIT_INFO[low_word]
         end, value = m.end("low_unit"), parse_number(num)
         if value is None:
             return None
-        return _Quantity(m.start(), end, end, value, unit, quantity, "exact", None, None, low_word,
-                         not any(c.isdigit() for c in num))
+        return _Quantity(m.start(), end, end, value, unit, quantity, "exact", None, None, low_word, chinese)
     if num2:
-        if m.group("approx"):
+        if approx:
             return None
         suffix = mult or _trailing_multiplier(num2)
-        low = parse_number(num + ("" if _trailing_multiplier(num) or m.group("low_unit") else suffix))
+        low = parse_number(num + ("" if _trailing_multiplier(num) or low_word else suffix))
         high = parse_number(num2 + mult)
         if low is None or high is None or low >= high:
             return None
         value, qualifier = low, "range"
-    elif m.group("approx") or m.group("post") in ("多", "余"):
+    elif approx or post in ("多", "余"):
         qualifier = "approx"
-    elif m.group("post"):
-        qualifier = POST_QUALIFIERS[m.group("post")]
+    elif post:
+        qualifier = POST_QUALIFIERS[post]
     if "多" in word:
         qualifier = "approx"
     if qualifier == "exact":
         qualifier = _pre_qualifier(m.string, m.start())
-    chinese = not any(c.isdigit() for c in num)
-    end = m.end("rmb") if m.group("rmb") else m.end("unit")
+    end = m.end("rmb") if rmb else m.end("unit")
     return _Quantity(m.start(), end, m.end(), value, unit, quantity, qualifier, low, high, word, chinese)
 
 
 def _pre_qualifier(norm: str, start: int) -> str:
     """约/近/超过/不到 … written just before the figure."""
+    if norm[start - 1] not in PRE_QUALIFIER_ENDS:
+        return "exact"  # most figures: no qualifier word ends on the character before
     for word, qualifier in PRE_QUALIFIERS:
         if norm.startswith(word, start - len(word)):
             before = norm[start - len(word) - 1:start - len(word)] if start > len(word) else ""
@@ -393,6 +417,8 @@ def _modifies_noun(norm: str, q: _Quantity, clause_end: int) -> bool:
 
 def _formula_numbers(paragraph: str) -> frozenset[Decimal]:
     """Numbers of an "a+b+c" formula in the paragraph (1+6+6 → {1, 6})."""
+    if "+" not in paragraph:
+        return frozenset()  # the usual case, settled without a scan
     numbers: set[Decimal] = set()
     for m in FORMULA_RE.finditer(paragraph):
         numbers.update(Decimal(n) for n in m.group().split("+"))
@@ -404,12 +430,10 @@ def _formula_numbers(paragraph: str) -> frozenset[Decimal]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _spans(norm: str, sep: str) -> list[tuple[int, int]]:
-    spans, start = [], 0
-    for part in norm.split(sep):
-        spans.append((start, start + len(part)))
-        start += len(part) + len(sep)
-    return spans
+def _paragraph(norm: str, pos: int) -> tuple[int, int]:
+    """Start and end of the line holding `pos`."""
+    end = norm.find("\n", pos)
+    return norm.rfind("\n", 0, pos) + 1, end if end >= 0 else len(norm)
 
 
 def _sentences(norm: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -458,19 +482,20 @@ def _sentence_facts(
     formula_numbers: frozenset[Decimal],
 ) -> list[Fact]:
     clauses = _clauses(norm, s_start, s_end)
+    homes = [_clause_index(clauses, q.start) for q in quantities]
     sentence = text[s_start:s_end]
-    topics = _segment_topics(norm, clauses, quantities)
+    topics: dict[int, str] | None = None  # worked out when a figure first needs one; most never do
     facts: list[Fact] = []
     entity = ""
     named: tuple[int, str] = (-1, "")  # (segment, name) of the last 投资X的<name> in the sentence
     boundary = s_start  # end of the last figure used, so subjects never reach across it
-    for q in quantities:
-        c_start, c_end, segment = next(c for c in clauses if c[0] <= q.start < max(c[1], c[0] + 1))
+    for q, home in zip(quantities, homes):
+        c_start, c_end, segment = clauses[home]
         if _not_a_fact(norm, q, c_end, formula_numbers):
             continue
         left_start = max(c_start, boundary)
         previous = facts[-1] if facts else None
-        same_segment = previous is not None and _segment_of(clauses, previous.span[0]) == segment
+        same_segment = previous is not None and clauses[_clause_index(clauses, previous.span[0])][2] == segment
         fact_change: Change | None = None
         if q.quantity in ("percent", "percentage_point") and (found := _change_prefix(norm, left_start, q)):
             kind, sign, phrase_start = found
@@ -486,7 +511,12 @@ def _sentence_facts(
             fact_change = Change(previous.change.kind, sign * q.value, q.unit)
             subject = previous.subject
         else:
-            topic = named[1] if named[0] == segment else topics.get(segment, "")
+            if named[0] == segment:
+                topic = named[1]
+            else:
+                if topics is None:
+                    topics = _segment_topics(norm, clauses, set(homes))
+                topic = topics.get(segment, "")
             subject, name = _subject(norm, q, left_start, c_end, topic)
             if name:
                 named = (segment, name)
@@ -522,8 +552,10 @@ def _sentence_facts(
     return facts
 
 
-def _segment_of(clauses: list[tuple[int, int, int]], pos: int) -> int:
-    return next((seg for c_start, c_end, seg in clauses if c_start <= pos < max(c_end, c_start + 1)), -1)
+def _clause_index(clauses: list[tuple[int, int, int]], pos: int) -> int:
+    """The clause holding a figure that starts at `pos`: the last one starting at or before it (clauses
+    only leave out their one-character separators, and no figure starts on one)."""
+    return bisect_right(clauses, pos, key=itemgetter(0)) - 1
 
 
 def _signed(q: _Quantity, value: Decimal) -> _Quantity:
@@ -601,15 +633,13 @@ def _clean(left: str) -> str:
     if "了" in left[:-1]:
         left = left[left.rindex("了") + 1:]  # 完成了主街路 → 主街路
     left = YEAR_FRAGMENT_RE.sub("", left)  # 由2012年的324.7万人 → the figure of a named year
-    if periods := list(PERIOD_RE.finditer(left)):
-        last = [m for m in periods if m.group() and _is_period_match(m)]
-        if last and _is_composite(last[-1]):
-            left = left[last[-1].end():]  # 披露2005年第一季度实现净利润 → 实现净利润
+    if (periods := list(PERIOD_RE.finditer(left))) and _is_composite(periods[-1]):
+        left = left[periods[-1].end():]  # 披露2005年第一季度实现净利润 → 实现净利润
     previous = None
     while previous != left:
         previous = left
         left = LEADING_WORDS_RE.sub("", left)
-        if (m := PERIOD_RE.match(left)) and _is_period_match(m):
+        if m := PERIOD_RE.match(left):
             left = left[m.end():]
         left = TRAILING_WORDS_RE.sub("", left)
     return left.strip(SUBJECT_STRIP)
@@ -632,17 +662,17 @@ def _head_noun_phrase(after: str) -> str:
     return _noun_phrase(span)
 
 
-def _segment_topics(norm: str, clauses: list[tuple[int, int, int]], quantities: list[_Quantity]) -> dict[int, str]:
+def _segment_topics(norm: str, clauses: list[tuple[int, int, int]], holding: set[int]) -> dict[int, str]:
     """The noun phrase each semicolon segment opens with, when its first plain clause is one.
 
-    规划中的长春国际汽车城，…，总面积达471平方公里 → 长春国际汽车城.
+    规划中的长春国际汽车城，…，总面积达471平方公里 → 长春国际汽车城. `holding`: the clauses with a figure.
     """
     topics: dict[int, str] = {}
     decided: set[int] = set()
-    for c_start, c_end, segment in clauses:
+    for index, (c_start, c_end, segment) in enumerate(clauses):
         if segment in decided:
             continue
-        if any(c_start <= q.start < c_end for q in quantities):
+        if index in holding:
             decided.add(segment)
             continue
         words = _clean(norm[c_start:c_end])
@@ -669,18 +699,10 @@ def _is_composite(m: re.Match[str]) -> bool:
     return bool(m.group("year")) and m.group() != m.group("year")
 
 
-def _is_period_match(m: re.Match[str]) -> bool:
-    return any(m.group(g) for g in ("m1", "q_upto", "q", "half", "whole", "first_n", "month", "since")) or bool(
-        m.group("year")
-    )
-
-
-def _periods(norm: str, year: int | None) -> list[tuple[int, int, Period]]:
-    """Periods standing at the head of a clause, resolved against the reference year."""
+def _periods(norm: str, start: int, end: int, year: int | None) -> list[tuple[int, int, Period]]:
+    """Periods of a paragraph standing at the head of a clause, resolved against the reference year."""
     out = []
-    for m in PERIOD_RE.finditer(norm):
-        if not m.group() or not _is_period_match(m):
-            continue
+    for m in PERIOD_RE.finditer(norm, start, end):
         if not _is_composite(m) and not _at_clause_head(norm, m.start()):
             continue
         after = norm[m.end():m.end() + 1]
@@ -742,19 +764,6 @@ def _quarter(word: str) -> int:
 
 def _period_for(periods: list[tuple[int, int, Period]], s_start: int, pos: int) -> Period | None:
     """The last period stated in the sentence before the figure."""
-    found = None
-    for p_start, _, period in periods:
-        if s_start <= p_start < pos:
-            found = period
-        elif p_start >= pos:
-            break
-    return found
+    i = bisect_left(periods, pos, key=itemgetter(0)) - 1
+    return periods[i][2] if i >= 0 and periods[i][0] >= s_start else None
 
-
-def _leading_period(periods: list[tuple[int, int, Period]], para_start: int) -> Period | None:
-    for p_start, _, period in periods:
-        if p_start == para_start:
-            return period
-        if p_start > para_start:
-            break
-    return None

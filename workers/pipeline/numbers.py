@@ -36,13 +36,19 @@ MAX_NUMERAL_PARTS = 16  # characters of a Chinese numeral; bounds the scan of an
 _ARABIC = r"(?:\d{1,3}(?:,\d{3}){1,6}(?!\d)|\d{1,20})(?:\.\d{1,12})?"
 _CN_CHAR = rf"(?:[{CN_DIGIT_CHARS}十拾佰仟万萬亿億]|千(?![米克瓦])|百(?!分))"
 _CN_DECIMAL = rf"(?:点[{CN_DIGIT_CHARS}]+)"
+# The characters a numeral starts with, for a character class: a pattern can look ahead for one and
+# so turn every other position of a text away at once.
+_CN_FIRST_CHARS = CN_DIGIT_CHARS + "十拾"
+NUMERAL_FIRST_CHARS = r"\d" + _CN_FIRST_CHARS
 NUMERAL_PATTERN = (
-    rf"(?:{_ARABIC}|[{CN_DIGIT_CHARS}十拾])"
+    rf"(?:{_ARABIC}|[{_CN_FIRST_CHARS}])"
     rf"(?:{_CN_CHAR}(?:\d{{1,20}}(?:\.\d{{1,12}})?)?|{_CN_DECIMAL}){{0,{MAX_NUMERAL_PARTS}}}+"
 )
 
+_ARABIC_TOKEN = r"\d+(?:\.\d+)?"
+_PLAIN_ARABIC_RE = re.compile(_ARABIC_TOKEN)
 _TOKEN_RE = re.compile(
-    rf"(?P<arabic>\d+(?:\.\d+)?)|(?P<point>点(?P<frac>[{CN_DIGIT_CHARS}]+))|(?P<char>[{CN_NUMERAL_CHARS}])"
+    rf"(?P<arabic>{_ARABIC_TOKEN})|(?P<point>点(?P<frac>[{CN_DIGIT_CHARS}]+))|(?P<char>[{CN_NUMERAL_CHARS}])"
 )
 
 
@@ -93,12 +99,14 @@ def parse_number(text: str) -> Decimal | None:
     """
     text = text.replace(",", "").strip()
     sign = Decimal(1)
-    for neg in NEGATIVE_SIGNS:
-        if text.startswith(neg):
-            sign, text = Decimal(-1), text[len(neg):]
-            break
+    if text.startswith(NEGATIVE_SIGNS):
+        sign, text = Decimal(-1), text[1:]  # every sign is one character
     if text.startswith("+"):
         text = text[1:]
+    if _PLAIN_ARABIC_RE.fullmatch(text):
+        return plain(sign * Decimal(text))  # 2940.8: the common case needs no tokens
+    if text in DIGITS:
+        return plain(sign * DIGITS[text])  # 一, 两: the other common one
     if (positional := _digits_only(text)) is not None:
         return plain(sign * positional)
     tokens = _tokens(text)

@@ -41,13 +41,17 @@ FRAGMENTED_MIN_SHARE = 0.08
 # in progress: forum replies and UI lines without a full stop would otherwise run on together.
 NODE_SENTENCE_MAX_CHARS = 100
 
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
-# Sentence-final marks (closing quotes count when they follow one).
-_FINAL = re.compile(r"[。！？!?…~～]+[”’」』）)\]】\"']*$|\.$")
+# A line ends at \r\n, \r or \n. Most pages have no \r, and str.split finds their \n faster.
+_LINE_BREAK = re.compile(r"(\r\n?|\n)")
+# Marks are tested on the first or last character of a line or piece: a regex anchored at the end
+# would still scan the whole piece from its start, at every line glued on.
+# Sentence-final marks, and the closing quotes and brackets that count when they follow one.
+_FINAL_MARKS = frozenset("。！？!?…~～")
+_CLOSING_MARKS = "”’」』）)]】\"'"
 # The line stops on a mark that announces more text.
-_OPEN_END = re.compile(r"[，、：；,;:（(《“「『【\[<—-]$")
+_OPEN_END = frozenset("，、：；,;:（(《“「『【[<—-")
 # The next line opens with a mark that cannot start a block.
-_CLOSE_START = re.compile(r"^[，。、；：！？）》」』】”’,.;:!?)\]]")
+_CLOSE_START = frozenset("，。、；：！？）》」』】”’,.;:!?)]")
 # A clause mark inside the text: the piece is a sentence in progress.
 _CLAUSE = re.compile(r"[，；,;]")
 # List markers: bullets, "1." "1、" "(1)" "①", dashes.
@@ -75,18 +79,25 @@ _ASCII_WORD_START = re.compile(r"^[A-Za-z0-9]")
 
 def _lines(text: str) -> list[tuple[int, int, str]]:
     """(start, end, stripped text) of every line; blank lines give an empty text."""
+    if "\r" in text:
+        pieces = _LINE_BREAK.split(text)  # line, break, line, break, …, line
+        raws, breaks = pieces[::2], [len(b) for b in pieces[1::2]]
+    else:
+        raws = text.split("\n")
+        breaks = [1] * (len(raws) - 1)
+    breaks.append(0)  # after the last line
     out: list[tuple[int, int, str]] = []
-    for m in _LINE.finditer(text):
-        raw = m.group(0).rstrip("\r\n")
-        if not raw and m.start() == len(text):
-            break
+    pos = 0
+    for raw, brk in zip(raws, breaks):
+        if not raw and not brk:
+            break  # nothing follows the last line break
         stripped = raw.strip()
         if stripped:
-            lead = len(raw) - len(raw.lstrip())
-            start = m.start() + lead
+            start = pos + len(raw) - len(raw.lstrip())
             out.append((start, start + len(stripped), stripped))
         else:
-            out.append((m.start(), m.start(), ""))
+            out.append((pos, pos, ""))
+        pos += len(raw) + brk
     return out
 
 
@@ -121,7 +132,7 @@ def fragmented(lines: list[str]) -> bool:
     """Whether the page breaks its sentences into one line per text node."""
     if not lines:
         return False
-    return sum(1 for s in lines if _OPEN_END.search(s)) >= FRAGMENTED_MIN_SHARE * len(lines)
+    return sum(1 for s in lines if s[-1:] in _OPEN_END) >= FRAGMENTED_MIN_SHARE * len(lines)
 
 
 def _continues(prev: str, prev_line: str, line: str, width: int | None, in_nodes: bool) -> bool:
@@ -130,18 +141,19 @@ def _continues(prev: str, prev_line: str, line: str, width: int | None, in_nodes
         return True
     if CLOSE_BUTTON.fullmatch(line) or CLOSE_BUTTON.fullmatch(prev_line):
         return False
-    if len(prev) > MAX_SEGMENT_CHARS or (BULLET.match(line) and BULLET.match(prev)):
+    bullet = BULLET.match(line)
+    if len(prev) > MAX_SEGMENT_CHARS or (bullet and BULLET.match(prev)):
         return False
     if width is not None and len(prev_line) >= width - WRAP_SLACK and not _STAMP.fullmatch(prev_line):
         return True
-    if BULLET.match(line):
+    if bullet:
         return False
-    if _CLOSE_START.match(line):
+    if line[:1] in _CLOSE_START:
         return True
     # The piece, not its last line: a closing quote on a line of its own (。 then 」) ends it too.
-    if _FINAL.search(prev):
+    if _finished(prev):
         return False
-    if _OPEN_END.search(prev_line):
+    if prev_line[-1:] in _OPEN_END:
         return True
     # On such a page a bracketed aside inside a sentence joins the text before it, and the text after
     # it carries on the sentence.
@@ -150,8 +162,13 @@ def _continues(prev: str, prev_line: str, line: str, width: int | None, in_nodes
     return in_nodes and bool(_CLAUSE.search(prev)) and len(prev) < NODE_SENTENCE_MAX_CHARS
 
 
+def _finished(piece: str) -> bool:
+    """Whether the piece ends a sentence: a final mark and any closing marks after it, or a full stop."""
+    return piece.rstrip(_CLOSING_MARKS)[-1:] in _FINAL_MARKS or piece[-1:] == "."
+
+
 def _glue(left: str, right: str) -> str:
-    if (_ASCII_WORD_END.search(left) and _ASCII_WORD_START.match(right)) or BULLET.fullmatch(left):
+    if (_ASCII_WORD_END.search(left, len(left) - 1) and _ASCII_WORD_START.match(right)) or BULLET.fullmatch(left):
         return left + " " + right
     return left + right
 
