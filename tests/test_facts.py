@@ -128,6 +128,12 @@ def _load_cases() -> list[dict]:
 CASE_TABLE = _load_cases()
 
 
+def test_a_figure_at_the_start_takes_no_qualifier_from_the_end_of_the_text() -> None:
+    fact, = extract_facts("3亿元的产值约")
+    assert (fact.value, fact.qualifier) == (Decimal("300000000"), "exact")
+    assert extract_facts("产值约3亿元")[0].qualifier == "approx"
+
+
 def test_case_table_is_large_and_real() -> None:
     assert len(CASE_TABLE) >= 300
     assert sum(1 for c in CASE_TABLE if not c["expected"]) >= 40

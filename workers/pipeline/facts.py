@@ -357,7 +357,7 @@ def _quantity(m: re.Match[str]) -> _Quantity | None:
 
 def _pre_qualifier(norm: str, start: int) -> str:
     """约/近/超过/不到 … written just before the figure."""
-    if norm[start - 1] not in PRE_QUALIFIER_ENDS:
+    if start == 0 or norm[start - 1] not in PRE_QUALIFIER_ENDS:
         return "exact"  # most figures: no qualifier word ends on the character before
     for word, qualifier in PRE_QUALIFIERS:
         if norm.startswith(word, start - len(word)):
