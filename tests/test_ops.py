@@ -11,6 +11,7 @@ import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from workers.app import FETCH_MAX_WAIT_MS, create_app
 from workers.localkafka import free_port
 from workers.settings import Settings
 
@@ -107,6 +108,17 @@ async def test_json_logs_name_each_page(topics_for, start_worker, seed_text, tmp
     for record in (processed, dead):
         assert record["topic"] == settings.topic_raw
         assert 0 <= record["partition"] < settings.topic_partitions and record["offset"] >= 0
+
+
+async def test_the_consumer_asks_the_broker_not_to_hold_fetches_long() -> None:
+    # faust's own consumer would ask for 1.5 s: pages that come after a quiet spell would wait that long.
+    app = create_app(Settings(kafka_bootstrap_servers="127.0.0.1:9"))
+    async def ignore(*_) -> None: ...
+
+    consumer = app.transport.create_consumer(callback=ignore, on_partitions_revoked=ignore, on_partitions_assigned=ignore)
+    kafka_consumer = consumer._thread._create_worker_consumer(app.transport)
+    assert kafka_consumer._fetch_max_wait_ms == FETCH_MAX_WAIT_MS <= 100
+    await kafka_consumer.stop()
 
 
 def test_every_setting_is_in_the_readme_configuration_table():

@@ -1,7 +1,9 @@
 """The agent: raw page in, cleaned article, metric records and dead letters out.
 
-The pipeline runs in a worker thread so that the event loop keeps serving heartbeats and commits
-while a page is processed. Ids are deterministic, so a replayed page gives the same messages again.
+A page of ordinary size is processed on the event loop itself, in a few milliseconds; a long page runs
+in a worker thread so that the loop keeps serving sends, commits and the web views meanwhile (the
+consumer's heartbeats run in faust's consumer thread either way). Ids are deterministic, so a
+replayed page gives the same messages again.
 
 at_least_once: a page is acknowledged to faust (and so its offset may be committed) only once the
 broker has acknowledged every output of it, so a crash replays the page instead of losing it. The
@@ -32,6 +34,10 @@ from .pipeline.records import RawPage
 
 # Pages whose outputs are on their way to the broker; past this many, the agent waits for the oldest.
 MAX_PAGES_IN_DELIVERY = 32
+# Pages of at most this many characters are processed on the event loop: at most ~40 ms of work. Handing
+# every page to a thread cost about a tenth more CPU a page (the GIL passed back and forth between two
+# busy threads; bench/RESULTS.md); longer pages, up to the size cap, go to the thread.
+INLINE_MAX_CHARS = 50_000
 
 pipeline_threads = ThreadPoolExecutor(max_workers=settings.agent_concurrency, thread_name_prefix="pipeline")
 in_delivery: deque[asyncio.Task] = deque()
@@ -53,7 +59,10 @@ async def clean_pages(stream: faust.StreamT) -> None:
         try:
             raw = decode_page(message.value, settings.max_page_bytes)
             web.remember_page(raw)
-            result = await loop.run_in_executor(pipeline_threads, run_pipeline, raw)
+            if len(raw.text) <= INLINE_MAX_CHARS:
+                result = run_pipeline(raw)
+            else:
+                result = await loop.run_in_executor(pipeline_threads, run_pipeline, raw)
         except RejectedPage as exc:
             await dead_letter(event, exc.reason, exc.detail)
             continue
