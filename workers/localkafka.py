@@ -167,7 +167,7 @@ class Broker:
                 "-cp", f"{libs}/*"]
         if not (self.data_dir / "data" / "meta.properties").exists():
             subprocess.run(
-                [*java, "kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(config),
+                [*java, "kafka.tools.StorageTool", "format", f"--cluster-id={_cluster_id()}", "-c", str(config),
                  *(f"--add-scram={mechanism}=[name={name},password={password}]"
                    for name, password in self.scram_users.items() for mechanism in ("SCRAM-SHA-256", "SCRAM-SHA-512"))],
                 check=True, stdout=subprocess.DEVNULL,
