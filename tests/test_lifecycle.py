@@ -1,4 +1,5 @@
-"""A worker's life: a huge page does not starve heartbeats; SIGTERM commits only what was published."""
+"""A worker's life: a huge page does not starve heartbeats; SIGTERM commits only what was published; a
+worker whose broker is gone stops by itself instead of retrying for ever."""
 from __future__ import annotations
 
 import asyncio
@@ -11,10 +12,12 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
-from workers.localkafka import free_port
+from workers.agents import CRASH_EXIT_S
+from workers.app import ensure_topics
+from workers.localkafka import Broker, free_port
 from workers.settings import client_options
 
-from .conftest import consume_until, produce, wait_until_ready, web_get
+from .conftest import consume_until, isolated_settings, produce, wait_until_ready, web_get
 from .test_delivery import every_key_answered, small_pages
 
 pytestmark = pytest.mark.kafka
@@ -106,3 +109,24 @@ async def read_to_end(settings, topic: str, isolation: str) -> list:
         return records
     finally:
         await consumer.stop()
+
+
+async def test_a_worker_whose_broker_is_gone_stops_by_itself(start_worker, tmp_path):
+    broker = Broker(data_dir=tmp_path / "own-broker", port=free_port())
+    await asyncio.to_thread(broker.start)  # it waits with asyncio.run of its own
+    try:
+        settings = isolated_settings(broker.bootstrap, label="gone", delivery_timeout_s=10.0)
+        await ensure_topics(settings)
+        port = free_port()
+        worker = start_worker(settings, web_port=str(port))
+        await wait_until_ready(port)
+        await produce(settings, small_pages(3000, "gone"))
+        await asyncio.sleep(2)  # the worker is still working through them when the broker stops
+    finally:
+        await asyncio.to_thread(broker.stop)  # a clean stop: the partitions are left without a leader
+
+    exit_code = await asyncio.to_thread(worker.wait, settings.delivery_timeout_s + CRASH_EXIT_S + 60)
+    log_text = (tmp_path / "worker0.log").read_text()
+    assert exit_code != 0 and "delivery_failed" in log_text
+    # The client retries without pause meanwhile; its repeated errors are held back to one line a second.
+    assert len(log_text.encode()) < 2_000_000

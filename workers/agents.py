@@ -17,6 +17,8 @@ were computed before the page's transaction ended.
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +40,9 @@ MAX_PAGES_IN_DELIVERY = 32
 # every page to a thread cost about a tenth more CPU a page (the GIL passed back and forth between two
 # busy threads; bench/RESULTS.md); longer pages, up to the size cap, go to the thread.
 INLINE_MAX_CHARS = 50_000
+# A worker stopping over an undelivered page exits within this long even when faust's shutdown waits on
+# a broker that is gone: nothing unacknowledged was committed, so its pages are read again.
+CRASH_EXIT_S = 30.0
 
 pipeline_threads = ThreadPoolExecutor(max_workers=settings.agent_concurrency, thread_name_prefix="pipeline")
 in_delivery: deque[asyncio.Task] = deque()
@@ -114,6 +119,9 @@ async def ack_when_delivered(event: faust.EventT, pending: list) -> None:
         # Unacknowledged, the page holds every later offset of its partition back from the commit:
         # stop the worker, so that the next one replays from the last commit instead of going on.
         log_page("delivery_failed", event.message, error=f"{type(exc).__name__}: {exc}")
+        exit_anyway = threading.Timer(CRASH_EXIT_S, os._exit, args=(1,))
+        exit_anyway.daemon = True
+        exit_anyway.start()
         await app.crash(exc)
         return
     event.ack()

@@ -96,6 +96,7 @@ def create_app(settings: Settings) -> faust.App:
         producer_max_request_size=MAX_MESSAGE_BYTES,
         producer_max_batch_size=PRODUCER_BATCH_BYTES,
         producer_linger=PRODUCER_LINGER_S,
+        producer_request_timeout=settings.delivery_timeout_s,  # then the worker stops (agents.py)
         producer_partitioner=key_partitioner,
         consumer_max_fetch_size=MAX_MESSAGE_BYTES,
         value_serializer="orjson",

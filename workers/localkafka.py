@@ -244,7 +244,8 @@ def isolated_settings(bootstrap: str, label: str = "test", audit: bool = False, 
 def worker_env(settings: Settings) -> dict[str, str]:
     """The settings a worker process needs to serve `settings`, as spawn_worker's variables."""
     return {k: str(v) for k, v in settings.model_dump(exclude_none=True).items()
-            if k.startswith(("topic_", "app_id", "processing_guarantee", "max_page_bytes", "fault_marker", "agent_"))}
+            if k.startswith(("topic_", "app_id", "processing_guarantee", "max_page_bytes", "fault_marker", "agent_",
+                              "delivery_"))}
 
 
 async def web_get(port: int, path: str) -> tuple[int, str]:

@@ -6,10 +6,43 @@ logging config whose root handler formats every record as one JSON object per li
 from __future__ import annotations
 
 import logging
+import math
 
 import faust
 
 log = logging.getLogger("workers.pages")
+# The Kafka client logs every failed attempt to reach a broker, and with its broker gone it can try
+# thousands of times a second: the same message from the same logger passes once in this window.
+REPEAT_WINDOW_S = 1.0
+
+
+class RepeatFilter(logging.Filter):
+    """Lets one record of each (logger, message) through per window; the next one that passes says
+    how many were held back meanwhile."""
+
+    def __init__(self, window: float = REPEAT_WINDOW_S) -> None:
+        super().__init__()
+        self.window = window
+        self._last: dict[tuple[str, str], tuple[float, int]] = {}  # (shown at, held back since)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.name, str(record.msg))  # the message before its arguments: one per call site
+        shown, held = self._last.get(key, (-math.inf, 0))
+        if record.created - shown < self.window:
+            self._last[key] = (shown, held + 1)
+            return False
+        if held:
+            record.msg = f"{record.msg} [{held} more like this held back]"
+        self._last[key] = (record.created, 0)
+        return True
+
+
+def quiet_client_repeats() -> None:
+    """Put one RepeatFilter on every logger of the Kafka client (aiokafka's modules log to their own)."""
+    repeats = RepeatFilter()
+    for name in list(logging.root.manager.loggerDict):
+        if name == "aiokafka" or name.startswith("aiokafka."):
+            logging.getLogger(name).addFilter(repeats)
 
 
 def json_logging_config(level: str) -> dict:

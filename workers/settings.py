@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     processing_guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"
     max_page_bytes: int = Field(2 * 1024 * 1024, ge=1024, description="Raw messages above this are dead-lettered")
     agent_concurrency: int = Field(1, ge=1, description="Pages processed at once per worker process")
+    # Kafka's own producer gives up on a record after delivery.timeout.ms = 120 s; faust's 20 minutes
+    # kept a worker whose broker was gone retrying, and deaf to SIGTERM, for that long.
+    delivery_timeout_s: float = Field(120.0, gt=0, description="Outputs not delivered within this long stop the worker")
 
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"

@@ -10,9 +10,10 @@ from ..settings import get_settings
 def main(argv: list[str]) -> int:
     from .. import agents  # noqa: F401  (registers the agents with the app)
     from ..app import app, ensure_topics
-    from ..logs import json_logging_config
+    from ..logs import json_logging_config, quiet_client_repeats
 
     settings = get_settings()
+    quiet_client_repeats()
     asyncio.run(ensure_topics(settings))
     quiet = []
     if settings.log_json:
