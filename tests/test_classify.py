@@ -317,23 +317,22 @@ def test_a_numbered_item_with_a_ui_word_is_still_a_step() -> None:
     assert set(steps) <= kept
 
 
-def test_a_reply_that_speaks_of_a_floor_is_not_a_stamp() -> None:
+def thread_content(posts: list[list[str]]) -> set[str]:
+    """What a thread page keeps as content: a menu, a question, then each post's lines."""
     question = "Ruby 的许多特性强烈地偏向对脚本语言的良好支持，在我看来它比别的语言更适合作为脚本语言的默认选择。" * 2
+    lines = ["社区 招聘 登录", question, *(line for post in posts for line in post)]
+    return {s.text for s in labelled("\n\n".join(lines)) if s.label in CONTENT_LABELS}
+
+
+def test_a_reply_that_speaks_of_a_floor_is_not_a_stamp() -> None:
     replies = ["引用自哪里呢", "1 楼我的评论被删除了。有什么问题吗？", "恢复了估计是看错了"]
-    lines = ["社区 招聘 登录", question]
-    for k, reply in enumerate(replies, 1):
-        lines += [f"gazeldx #{k} 1 月前", reply]
-    kept = {s.text for s in labelled("\n\n".join(lines)) if s.label in CONTENT_LABELS}
+    kept = thread_content([[f"gazeldx #{k} 1 月前", reply] for k, reply in enumerate(replies, 1)])
     assert set(replies) <= kept
 
 
 def test_a_reply_to_line_under_the_stamp_does_not_hide_the_post() -> None:
-    question = "Ruby 的许多特性强烈地偏向对脚本语言的良好支持，在我看来它比别的语言更适合作为脚本语言的默认选择。" * 2
     replies = ["最近总有纯英文的机器人", "可能是我那天批量处理看走眼了", "恢复了估计是看错了"]
-    lines = ["社区 招聘 登录", question]
-    for k, reply in enumerate(replies, 1):
-        lines += [f"lehf #{k} 1 月前", "对 gazeldx #3 回复", reply]
-    kept = {s.text for s in labelled("\n\n".join(lines)) if s.label in CONTENT_LABELS}
+    kept = thread_content([[f"lehf #{k} 1 月前", "对 gazeldx #3 回复", reply] for k, reply in enumerate(replies, 1)])
     assert set(replies) <= kept
 
 

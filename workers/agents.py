@@ -76,7 +76,8 @@ async def clean_pages(stream: faust.StreamT) -> None:
             continue
         await publish(event, page_outputs(result))
         log_page("processed", message, result.article.url, facts=len(result.facts))
-        telemetry.record_page(result.timings, [s.label for s in result.segments], len(result.facts))
+        article = result.article  # its kept and dropped segments, counted by label, are all of them
+        telemetry.record_page(result.timings, article.kept | article.dropped, len(result.facts))
         telemetry.PAGE_SECONDS.observe(time.perf_counter() - started)
 
 

@@ -39,6 +39,7 @@ from pathlib import Path
 
 
 from .records import Segment
+from .patterns import any_word, starting_with
 from .split import BULLET, CLOSE_BUTTON
 
 # --- thresholds -------------------------------------------------------------------------------
@@ -131,24 +132,10 @@ _PUNCTUATION = re.compile(r"[。！？!?…，、；：;,]")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
-def _starting_with(firsts: str, pattern: str) -> str:
-    """`pattern`, all of whose matches start with one of `firsts`. Python's re tries every
-    alternative at every position; a lookahead on those characters skips at once the positions
-    where none can start."""
-    return f"(?=[{firsts}])(?:{pattern})"
-
-
-def _any_word(words: str) -> str:
-    """A pattern for any of the space-separated words."""
-    alternatives = words.split()
-    firsts = "".join(sorted({re.escape(w[0]) for w in alternatives}))
-    return _starting_with(firsts, "|".join(map(re.escape, alternatives)))
-
-
 # Stamps only a thread has: a teaser list dates its entries but never numbers floors or says 发表于.
 THREAD_STAMP = re.compile(r"发表于|發表於|\d+\s*楼|#\d+$|沙发|板凳")
 POST_STAMP = re.compile(
-    _starting_with(
+    starting_with(
         r"\d发發#沙板",
         r"\d+\s*(?:秒|分钟|小时|天|周|个月|月|年)前|\d{4}([-./])\d{1,2}\1\d{1,2}|\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}|"
         + THREAD_STAMP.pattern,
@@ -165,7 +152,7 @@ DATE_LINE = re.compile(
     r"(?:\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?[\W_]*$"
 )
 FOOTER = re.compile(
-    _starting_with(
+    starting_with(
         "版c©I备公违不联关免隐用服网未禁请a",
         r"版权所有|版權所有|copyright|©|ICP|备案|公网安备|违法和不良信息|不良信息举报|联系我们|关于我们|"
         r"免责声明|隐私政策|用户协议|服务条款|网站地图|未经(?:书面)?(?:授权|许可)|不得转载|禁止转载|请勿转载|all rights reserved",
@@ -175,16 +162,16 @@ FOOTER = re.compile(
 
 
 UI = re.compile(
-    _any_word(
+    any_word(
         "登录 登入 登錄 注册 註冊 分享 举报 舉報 评论 評論 回复 回覆 点赞 收藏 关注 關注 转发 打印 "
         "字号 字体 返回 扫一扫 掃一掃 二维码 客户端 下载 下載 上一篇 下一篇 上一页 下一页 阅读原文 "
         "阅读全文 展开 收起 查看更多 加载更多 写留言 留言 纠错 点击 浏览 阅读量 搜索 订阅 复制链接 "
-        "微信 微博 QQ 赞 踩 跳转 首页 首頁 菜单 导航 切换 全部 更多 App app APP"
+        "微信 微博 QQ 赞 踩 跳转 首页 首頁 菜单 导航 切换 全部 更多 App app APP".split()
     )
     + r"|\d+\s*(?:人|次|条)"
 )
 RECOMMEND = re.compile(
-    _starting_with(
+    starting_with(
         "推相类延猜热熱排也都看为往可还還更",
         r"推荐|推薦|(?:相关|相關)(?:阅读|閱讀|文章|新闻|新聞|链接|问题|内容|视频|资讯|话题|推荐)|类似问题|"
         r"延伸阅读|猜你|热门|熱門|热点|热搜|热文|热榜|排行|(?:也|都)在看|看了又看|为你|往期|"

@@ -25,6 +25,7 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from .numbers import CN_NUMERAL_CHARS, NUMERAL_FIRST_CHARS, NUMERAL_PATTERN, parse_number
+from .patterns import starting_with
 from .records import Change, Fact, Period
 
 # ---------------------------------------------------------------------------------------------
@@ -134,8 +135,7 @@ def _unit_alternation() -> str:
         guard = NOT_UNIT_BEFORE.get(word, "")
         parts.append(re.escape(word) + (f"(?![{guard}])" if guard else ""))
     # A look at the first character turns most numerals that carry no unit away before they try every word.
-    firsts = re.escape("".join(sorted({word[0] for word in words})))
-    return f"(?=[{firsts}])(?:{'|'.join(parts)})"
+    return starting_with(re.escape("".join(sorted({word[0] for word in words}))), "|".join(parts))
 
 
 UNIT_INFO: dict[str, tuple[str, str]] = {
@@ -147,14 +147,14 @@ _NUM = NUMERAL_PATTERN
 _UNIT = _unit_alternation()
 _RANGE_SEP = r"(?:至|到|-|—|~|～)"
 _MULT = r"(?:万亿|亿|万|千(?![米克瓦])|百(?!分))"
-QUANTITY_RE = re.compile(
-    rf"(?=[{NUMERAL_FIRST_CHARS}百])"  # every figure starts so; skips the rest fast
+QUANTITY_RE = re.compile(starting_with(  # every figure starts with a numeral or 百(分之)
+    f"{NUMERAL_FIRST_CHARS}百",
     rf"(?<![0-9A-Za-z{CN_NUMERAL_CHARS}{re.escape(NOT_BEFORE_NUMERAL)}])(?<!\d:)"  # not 9:45, not 第二十次
     rf"(?:百分之(?P<pct>{_NUM})"
     rf"|(?P<num>{_NUM})(?:(?P<low_unit>{_UNIT})?{_RANGE_SEP}(?P<num2>{_NUM}))?"
     rf"(?P<approx>[多余])?(?P<mult>{_MULT})?(?P<unit>{_UNIT})(?P<rmb>人民币)?)"
-    rf"(?P<post>以上|以下|以内|左右|上下|多|余|内)?"
-)
+    rf"(?P<post>以上|以下|以内|左右|上下|多|余|内)?",
+))
 CHANGE_KINDS = (
     ("环比", "mom"), ("比上月", "mom"), ("较上月", "mom"), ("同比", "yoy"), ("比上年同期", "yoy"),
     ("较上年同期", "yoy"), ("比去年同期", "yoy"), ("较去年同期", "yoy"), ("比上年", "yoy"),
@@ -172,19 +172,16 @@ CHANGE_LOOKBACK = 12
 
 SENTENCE_END_RE = re.compile(r"[。！？!?…]+[”’」』\"]*")  # inside a paragraph, which a line break ends
 # Commas and colons end a clause, except a thousands separator (1,100万) or a clock time (9:45).
-CLAUSE_SEP_RE = re.compile(
-    r"(?=[，；;:：,])"  # every separator starts so; skips the rest fast
-    r"(?:[，；;]|(?<!\d)[:：]|[:：](?!\d)|(?<!\d),|,(?!\d{3}(?!\d)))"
-)
+CLAUSE_SEP_RE = re.compile(starting_with("，；;:：,", r"[，；;]|(?<!\d)[:：]|[:：](?!\d)|(?<!\d),|,(?!\d{3}(?!\d))"))
 SEGMENT_SEP = "；;"
 FORMULA_RE = re.compile(r"(?<![\d.])\d+(?:\+\d+)+(?![\d.])")
 
 _CN_MONTH = "(?:十[一二]?|[一二三四五六七八九])"
 _MONTH = rf"(?:1[0-2]|0?[1-9]|{_CN_MONTH})"
 _YEAR_WORD = r"(?P<year>(?:19|20)\d{2}年度?|今年|去年|上年|明年|前年|本年)?"
-PERIOD_RE = re.compile(
-    r"(?=[0-9一二三四五六七八九十今去上下明前本全第年])"  # every alternative starts so; skips the rest fast
-    + _YEAR_WORD
+PERIOD_RE = re.compile(starting_with(
+    "0-9一二三四五六七八九十今去上下明前本全第年",  # what every alternative starts with
+    _YEAR_WORD
     + r"(?:"
     + rf"(?P<m1>{_MONTH})(?:月份?)?{_RANGE_SEP}(?P<m2>{_MONTH})月(?:份)?"
     + r"|前(?P<q_upto>[一二三四1-4])(?:个)?季度"
@@ -195,8 +192,8 @@ PERIOD_RE = re.compile(
     + rf"|(?P<month>{_MONTH})月(?![0-9一二三四五六七八九十]|[日号底末初中])(?:份)?"
     + r"|(?P<since>年初)以来"
     + r"|(?(year)|(?!))"  # a year alone; an empty match is no period
-    + r")"
-)
+    + r")",
+))
 YEAR_OFFSETS = {"今年": 0, "本年": 0, "去年": -1, "上年": -1, "前年": -2, "明年": 1}
 QUARTER_WORDS = {"一": 1, "二": 2, "三": 3, "四": 4}
 
