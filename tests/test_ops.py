@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from pathlib import Path
 
@@ -41,6 +42,14 @@ async def feed_pages_and_one_bad(settings, pages: list[dict]) -> dict[str, list]
                 and len(seen[settings.topic_metrics]) >= sum(v["fact_count"] for _, v in articles))
     return await consume_until(settings, [settings.topic_articles, settings.topic_metrics, settings.topic_deadletter],
                                done)
+
+
+async def log_text(path: Path, until: str, timeout: float = 10.0) -> str:
+    """The worker's log once it mentions `until` (a page's log line follows its outputs by a moment)."""
+    deadline = time.monotonic() + timeout
+    while until not in (text := path.read_text(encoding="utf-8")) and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    return text
 
 
 async def log_records(path: Path, until: set[str], timeout: float = 10.0) -> list[dict]:
@@ -83,6 +92,12 @@ async def test_health_readiness_and_metrics(topics_for, start_worker, seed_text,
     lag = {(dict(l)["topic"], dict(l)["partition"]): v for (n, l), v in values.items() if n == "worker_consumer_lag"}
     assert {(settings.topic_raw, str(p)) for p in range(settings.topic_partitions)} <= set(lag)
     assert all(v >= 0 for v in lag.values())
+
+    # One plain line a page, from the worker's own formatter: it names the logger, faust's does not.
+    log = await log_text(tmp_path / "worker0.log", until=pages[-1]["url"])
+    for page in pages:
+        assert re.search(rf"\[INFO\] workers\.pages: page processed: {re.escape(page['url'])} "
+                         rf"\({re.escape(settings.topic_raw)}\[\d\]@\d+\) facts=\d+\n", log)
 
     # The password is set but never shown: not on any page of the web server, not in the log.
     for path in ("/healthz", "/readyz", "/metrics", "/inspect", "/inspect/recent"):

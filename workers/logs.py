@@ -1,7 +1,7 @@
-"""Logging of the worker: page-level events, and JSON lines when LOG_JSON is set.
+"""Logging of the worker: page-level events, as plain lines or, with LOG_JSON, JSON lines.
 
-faust and mode log through the stdlib logging; with LOG_JSON the worker command hands faust a
-logging config whose root handler formats every record as one JSON object per line.
+faust and mode log through the stdlib logging; the worker command hands faust a logging config whose
+root handler formats every record as one plain line or one JSON object per line.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ log = logging.getLogger("workers.pages")
 # The Kafka client logs every failed attempt to reach a broker, and with its broker gone it can try
 # thousands of times a second: the same message from the same logger passes once in this window.
 REPEAT_WINDOW_S = 1.0
+PLAIN_FORMAT = "[%(asctime)s] [%(process)s] [%(levelname)s] %(name)s: %(message)s"
 
 
 class RepeatFilter(logging.Filter):
@@ -45,19 +46,20 @@ def quiet_client_repeats() -> None:
             logging.getLogger(name).addFilter(repeats)
 
 
-def json_logging_config(level: str) -> dict:
-    """A `logging.config.dictConfig` that faust merges into its own: the root handler writes JSON lines."""
+def logging_config(level: str, as_json: bool) -> dict:
+    """A `logging.config.dictConfig` that faust merges into its own: the root handler writes plain lines,
+    or JSON lines. faust's own console formatter colours every record and costs about 0.1 ms a line,
+    a fiftieth of a page's whole work when each page logs one (bench/RESULTS.md)."""
+    formatter = {
+        "()": "pythonjsonlogger.json.JsonFormatter",
+        "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+    } if as_json else {"format": PLAIN_FORMAT}
     return {
         "merge": True,
-        "formatters": {
-            "json": {
-                "()": "pythonjsonlogger.json.JsonFormatter",
-                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-            },
-        },
+        "formatters": {"worker": formatter},
         "handlers": {
-            "default": {"class": "logging.StreamHandler", "formatter": "json", "level": level.upper(),
+            "default": {"class": "logging.StreamHandler", "formatter": "worker", "level": level.upper(),
                         "stream": "ext://sys.stdout"},
         },
         # jieba logs its dictionary loading through a console handler of its own
