@@ -1,9 +1,10 @@
 """A worker's life: a huge page does not starve heartbeats; SIGTERM commits only what was published; a
-worker whose broker is gone stops by itself instead of retrying for ever."""
+worker whose broker is gone stops by itself instead of retrying for ever, and when told to stop."""
 from __future__ import annotations
 
 import asyncio
 import signal
+import time
 
 import orjson
 import pytest
@@ -13,7 +14,7 @@ from aiokafka.structs import TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
 from workers.agents import CRASH_EXIT_S
-from workers.app import ensure_topics
+from workers.app import STOP_GRACE_S, ensure_topics
 from workers.localkafka import Broker, free_port
 from workers.settings import client_options
 
@@ -130,3 +131,22 @@ async def test_a_worker_whose_broker_is_gone_stops_by_itself(start_worker, tmp_p
     assert exit_code != 0 and "delivery_failed" in log_text
     # The client retries without pause meanwhile; its repeated errors are held back to one line a second.
     assert len(log_text.encode()) < 2_000_000
+
+
+async def test_a_worker_told_to_stop_while_its_broker_is_gone_exits_within_the_grace(start_worker, tmp_path):
+    broker = Broker(data_dir=tmp_path / "own-broker", port=free_port())
+    await asyncio.to_thread(broker.start)
+    try:
+        settings = isolated_settings(broker.bootstrap, label="stop-gone")
+        await ensure_topics(settings)
+        port = free_port()
+        worker = start_worker(settings, web_port=str(port))
+        await wait_until_ready(port)
+    finally:
+        await asyncio.to_thread(broker.stop)
+
+    # faust's shutdown waits on the broker for ever; the worker ends itself STOP_GRACE_S after SIGTERM.
+    worker.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    await asyncio.to_thread(worker.wait, STOP_GRACE_S + 30)
+    assert time.monotonic() - started < STOP_GRACE_S + 10

@@ -17,8 +17,6 @@ were computed before the page's transaction ended.
 from __future__ import annotations
 
 import asyncio
-import os
-import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +26,7 @@ import orjson
 from aiokafka.errors import ProducerFenced
 
 from . import telemetry, web  # web: health, metrics and inspection views on the app
-from .app import app, raw_pages, settings
+from .app import app, exit_after, raw_pages, settings
 from .logs import log_page
 from .messages import article_message, deadletter_message, metric_messages, segment_message, utc_now
 from .pipeline import PageResult, RejectedPage, decode_page, process_page
@@ -120,9 +118,7 @@ async def ack_when_delivered(event: faust.EventT, pending: list) -> None:
         # Unacknowledged, the page holds every later offset of its partition back from the commit:
         # stop the worker, so that the next one replays from the last commit instead of going on.
         log_page("delivery_failed", event.message, error=f"{type(exc).__name__}: {exc}")
-        exit_anyway = threading.Timer(CRASH_EXIT_S, os._exit, args=(1,))
-        exit_anyway.daemon = True
-        exit_anyway.start()
+        exit_after(CRASH_EXIT_S)
         await app.crash(exc)
         return
     event.ack()
