@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -22,13 +22,14 @@ def decimal_text(value: Decimal) -> str:
 
 
 def article_message(result: PageResult, processed_at: str) -> dict:
-    article = asdict(result.article)
-    article["paragraphs"] = list(article["paragraphs"])
-    article["headings"] = list(article["headings"])
-    article["keywords"] = list(article["keywords"])
-    article["fact_count"] = len(result.facts)
-    article["processed_at"] = processed_at
-    return article
+    article = result.article
+    # Field by field, its containers copied as JSON arrays and objects: dataclasses.asdict deep-copies
+    # every value and took 30 µs a page for the same dict.
+    message = {field.name: getattr(article, field.name) for field in fields(article)}
+    message |= {"paragraphs": list(article.paragraphs), "headings": list(article.headings),
+                "keywords": list(article.keywords), "kept": dict(article.kept), "dropped": dict(article.dropped),
+                "fact_count": len(result.facts), "processed_at": processed_at}
+    return message
 
 
 def metric_record(fact: Fact, article_id: str, segment: int | None) -> dict:
