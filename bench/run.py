@@ -34,7 +34,7 @@ from workers.agents import page_outputs  # the worker's own message building
 from workers.app import MAX_MESSAGE_BYTES, ensure_topics
 from workers.localkafka import (Broker, free_port, isolated_settings, spawn_worker, stop_process,
                                 wait_until_ready, worker_env)
-from workers.pipeline import decode_page, process_page
+from workers.pipeline import decode_page, load_dictionary, process_page
 from workers.settings import Settings, client_options
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -313,7 +313,7 @@ def main() -> int:
     lines = corpus_lines()
     figures: dict = {"date": time.strftime("%Y-%m-%d %H:%M"), "corpus_pages": len(lines), "seconds_per_figure": seconds}
 
-    jieba.initialize()
+    load_dictionary()  # as the worker does
     figures["floor_pages_per_s"] = measure_floor([decode_page(line, Settings().max_page_bytes).text for line in lines], seconds)
     offline_rate, stage_seconds = measure_offline(lines, seconds)
     total = sum(stage_seconds[s] for s in STAGES)

@@ -19,6 +19,7 @@ from aiokafka.partitioner import DefaultPartitioner, murmur2
 from faust.serializers import codecs
 from faust.transport.drivers import aiokafka as aiokafka_driver
 
+from .pipeline import load_dictionary
 from .settings import Settings, client_options, faust_credentials, get_settings
 
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024  # above the page cap, so an article of a capped page still fits
@@ -72,7 +73,12 @@ def exit_after(seconds: float) -> None:
 
 
 class Worker(faust.Worker):
-    """faust's worker process, which exits STOP_GRACE_S after it is told to stop whatever its shutdown waits on."""
+    """faust's worker process, which loads the pipeline's dictionary before it takes pages, and exits
+    STOP_GRACE_S after it is told to stop whatever its shutdown waits on."""
+
+    async def on_execute(self) -> None:
+        await super().on_execute()
+        load_dictionary()  # logging is set up by now, and the app has not started
 
     async def on_stop(self) -> None:
         exit_after(STOP_GRACE_S)

@@ -9,7 +9,7 @@ import orjson
 from tqdm import tqdm
 
 from ..messages import page_messages
-from ..pipeline import RejectedPage, decode_page, process_page
+from ..pipeline import RejectedPage, decode_page, load_dictionary, process_page
 from ..settings import get_settings
 
 
@@ -56,6 +56,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--output", "-o", default="-", help="JSONL results (- for stdout)")
     args = parser.parse_args(argv)
     max_bytes = get_settings().max_page_bytes
+    load_dictionary()
     out = sys.stdout.buffer if args.output == "-" else open(args.output, "wb")
     errors = 0
     with out, tqdm(desc="pages", unit="page", file=sys.stderr, disable=None) as progress:

@@ -16,7 +16,7 @@ from .assemble import assemble
 from .classify import classify
 from .decode import RejectedPage, decode_page, page_from_object
 from .facts import extract_facts, reference_year
-from .keywords import article_keywords
+from .keywords import article_keywords, load_dictionary
 from .records import CONTENT_LABELS, METADATA_LABELS, Article, PageResult, RawPage
 from .split import split_segments
 
@@ -30,6 +30,7 @@ __all__ = [
     "PIPELINE_VERSION",
     "RejectedPage",
     "decode_page",
+    "load_dictionary",
     "page_from_object",
     "process_page",
     "stable_id",
