@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from contextlib import asynccontextmanager
 
 import orjson
 import pytest
@@ -112,38 +113,38 @@ async def read_to_end(settings, topic: str, isolation: str) -> list:
         await consumer.stop()
 
 
-async def test_a_worker_whose_broker_is_gone_stops_by_itself(start_worker, tmp_path):
+@asynccontextmanager
+async def worker_whose_broker_goes(start_worker, tmp_path, label: str, **overrides):
+    """A ready worker on a broker of its own; the broker stops (cleanly: the partitions are left without
+    a leader) when the block ends. Yields the worker's settings and process."""
     broker = Broker(data_dir=tmp_path / "own-broker", port=free_port())
     await asyncio.to_thread(broker.start)  # it waits with asyncio.run of its own
     try:
-        settings = isolated_settings(broker.bootstrap, label="gone", delivery_timeout_s=10.0)
+        settings = isolated_settings(broker.bootstrap, label=label, **overrides)
         await ensure_topics(settings)
         port = free_port()
         worker = start_worker(settings, web_port=str(port))
         await wait_until_ready(port)
+        yield settings, worker
+    finally:
+        await asyncio.to_thread(broker.stop)
+
+
+async def test_a_worker_whose_broker_is_gone_stops_by_itself(start_worker, tmp_path):
+    async with worker_whose_broker_goes(start_worker, tmp_path, "gone", delivery_timeout_s=10.0) as (settings, worker):
         await produce(settings, small_pages(3000, "gone"))
         await asyncio.sleep(2)  # the worker is still working through them when the broker stops
-    finally:
-        await asyncio.to_thread(broker.stop)  # a clean stop: the partitions are left without a leader
 
     exit_code = await asyncio.to_thread(worker.wait, settings.delivery_timeout_s + CRASH_EXIT_S + 60)
     log_text = (tmp_path / "worker0.log").read_text()
     assert exit_code != 0 and "delivery_failed" in log_text
-    # The client retries without pause meanwhile; its repeated errors are held back to one line a second.
+    # The client's repeated connection errors meanwhile are held back to one line a second.
     assert len(log_text.encode()) < 2_000_000
 
 
 async def test_a_worker_told_to_stop_while_its_broker_is_gone_exits_within_the_grace(start_worker, tmp_path):
-    broker = Broker(data_dir=tmp_path / "own-broker", port=free_port())
-    await asyncio.to_thread(broker.start)
-    try:
-        settings = isolated_settings(broker.bootstrap, label="stop-gone")
-        await ensure_topics(settings)
-        port = free_port()
-        worker = start_worker(settings, web_port=str(port))
-        await wait_until_ready(port)
-    finally:
-        await asyncio.to_thread(broker.stop)
+    async with worker_whose_broker_goes(start_worker, tmp_path, "stop-gone") as (_, worker):
+        pass
 
     # faust's shutdown waits on the broker for ever; the worker ends itself STOP_GRACE_S after SIGTERM.
     worker.send_signal(signal.SIGTERM)
