@@ -27,7 +27,7 @@ from aiokafka.errors import ProducerFenced
 
 from . import telemetry, web  # web: health, metrics and inspection views on the app
 from .app import app, exit_after, raw_pages, settings
-from .logs import log_page
+from .logs import log_page, log_summary
 from .messages import article_message, deadletter_message, metric_messages, segment_message, utc_now
 from .pipeline import PageResult, RejectedPage, decode_page, process_page
 from .pipeline.records import RawPage
@@ -74,7 +74,8 @@ async def clean_pages(stream: faust.StreamT) -> None:
             await dead_letter(event, "pipeline_error", f"{type(exc).__name__}: {exc}")
             continue
         await publish(event, page_outputs(result))
-        log_page("processed", message, result.article.url, facts=len(result.facts))
+        if settings.log_pages:
+            log_page("processed", message, result.article.url, facts=len(result.facts))
         article = result.article  # its kept and dropped segments, counted by label, are all of them
         telemetry.record_page(result.timings, article.kept | article.dropped, len(result.facts))
         telemetry.PAGE_SECONDS.observe(time.perf_counter() - started)
@@ -184,3 +185,15 @@ async def publish_in_transaction(event: faust.EventT, outputs: list[Output]) -> 
 @app.task
 async def watch_event_loop() -> None:
     await telemetry.watch_event_loop()
+
+
+@app.task
+async def summarise_pages() -> None:
+    """Every LOG_SUMMARY_S, one log line of what the worker did meanwhile (none while it had nothing to do)."""
+    since, before = time.monotonic(), telemetry.page_totals()
+    while True:
+        await asyncio.sleep(settings.log_summary_s)
+        now, totals = time.monotonic(), telemetry.page_totals()
+        if totals != before:
+            log_summary({name: totals[name] - before[name] for name in totals}, now - since)
+        since, before = now, totals

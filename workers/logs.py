@@ -77,3 +77,10 @@ def log_page(event: str, message: faust.types.Message, url: str | None = None, *
     where = {"url": url, "topic": message.topic, "partition": message.partition, "offset": message.offset}
     log.info("page %s: %s (%s[%d]@%d) %s", event, url, message.topic, message.partition, message.offset,
              " ".join(f"{k}={v}" for k, v in details.items()), extra={"event": event, **where, **details})
+
+
+def log_summary(done: dict[str, int], seconds: float) -> None:
+    """One line for the pages of the last `seconds`: `done` counts processed, dead_lettered and facts."""
+    log.info("pages in the last %.0f s: %d processed (%.1f/s), %d dead-lettered, %d facts", seconds,
+             done["processed"], done["processed"] / seconds, done["dead_lettered"], done["facts"],
+             extra={"event": "summary", "seconds": round(seconds, 3), **done})

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     web_port: int = Field(6066, description="Health, metrics and inspection page")
     log_level: str = "info"
     log_json: bool = Field(False, description="One JSON object per log line")
+    # A line for every page processed costs about 0.15 ms of a page's ~7 ms in a busy worker
+    # (bench/RESULTS.md); by default a worker logs what it did every LOG_SUMMARY_S instead.
+    log_pages: bool = Field(False, description="One log line per page processed (dead letters always log one)")
+    log_summary_s: float = Field(10.0, gt=0, description="Seconds between lines that sum up the pages processed")
 
     @model_validator(mode="after")
     def one_page_at_a_time_under_exactly_once(self) -> "Settings":

@@ -38,6 +38,16 @@ def record_page(timings: dict[str, float], segments_by_label: dict[str, int], fa
     FACTS_OUT.inc(facts)
 
 
+def page_totals() -> dict[str, int]:
+    """Pages processed, pages dead-lettered and facts published since the process started."""
+    return {"processed": _total(ARTICLES_OUT), "dead_lettered": _total(DEAD_LETTERS), "facts": _total(FACTS_OUT)}
+
+
+def _total(counter: Counter) -> int:
+    """A counter's value, summed over its labels."""
+    return int(sum(s.value for s in counter.collect()[0].samples if s.name.endswith("_total")))
+
+
 async def watch_event_loop(interval: float = STALL_PROBE_INTERVAL_S) -> None:
     """Sleep `interval` over and over; any overshoot is time the loop could not run anything else."""
     longest = 0.0
