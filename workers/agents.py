@@ -98,7 +98,7 @@ async def dead_letter(event: faust.EventT, reason: str, detail: str) -> None:
     record = deadletter_message(message.value, message.key, reason, detail,
                                 message.topic, message.partition, message.offset)
     await publish(event, [(settings.topic_deadletter, message.key, orjson.dumps(record))])
-    telemetry.DEAD_LETTERS.labels(reason).inc()
+    telemetry.labelled(telemetry.DEAD_LETTERS, reason).inc()
     log_page("dead_lettered", message, reason=reason)
 
 
@@ -106,8 +106,8 @@ async def publish(event: faust.EventT, outputs: list[Output]) -> None:
     if app.in_transaction:
         await publish_in_transaction(event, outputs)
         return
-    producer = app.producer
-    pending = [await producer.send(topic, key, value, None, None, None) for topic, key, value in outputs]
+    kafka = app.producer._ensure_producer()  # aiokafka's: faust's wrapper sends a signal for each message
+    pending = [await kafka.send(topic, value, key=key) for topic, key, value in outputs]
     in_delivery.append(acknowledged_when_delivered(event, pending))
     while len(in_delivery) > MAX_PAGES_IN_DELIVERY or (in_delivery and in_delivery[0].done()):
         await in_delivery.popleft()
