@@ -62,13 +62,10 @@ def summed_up(log: str) -> list[int]:
 
 async def log_records(path: Path, until: set[str], timeout: float = 10.0) -> list[dict]:
     """The worker's log as JSON records (every line must be one), once it has an entry for each `until` event."""
-    deadline = time.monotonic() + timeout
-    while True:  # a page's log line follows its outputs by a moment
-        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        records = [json.loads(line) for line in lines]
-        if until <= {r.get("event") for r in records} or time.monotonic() > deadline:
-            return records
-        await asyncio.sleep(0.2)
+    def records(text: str) -> list[dict]:
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    return records(await log_text(path, lambda text: until <= {r.get("event") for r in records(text)}, timeout))
 
 
 async def test_health_readiness_and_metrics(topics_for, start_worker, seed_text, dev_pages, tmp_path):

@@ -9,6 +9,7 @@ import os
 import tempfile
 import threading
 import time
+import types
 from collections.abc import Coroutine, Generator
 from functools import lru_cache, partial
 from pathlib import Path
@@ -86,30 +87,25 @@ class _Consumer(aiokafka_driver.Consumer):
         return await super().wait_first(_resume(delivery, waiting_on), *others, timeout=timeout)
 
 
-class _Suspended:
-    """Awaiting this goes on with a coroutine that was run by hand up to its first wait, on `waiting_on`
-    (what it yielded): each later step is passed to the coroutine, as a task would pass it."""
-
-    def __init__(self, coroutine: Coroutine, waiting_on: object) -> None:
-        self.coroutine, self.waiting_on = coroutine, waiting_on
-
-    def __await__(self) -> Generator:
-        waiting_on = self.waiting_on
-        while True:
-            try:
-                yield waiting_on
-            except BaseException as thrown:  # a cancellation, say: the coroutine's to handle
-                step = partial(self.coroutine.throw, thrown)
-            else:
-                step = partial(self.coroutine.send, None)
-            try:
-                waiting_on = step()
-            except StopIteration as finished:
-                return finished.value
-
-
 async def _resume(coroutine: Coroutine, waiting_on: object) -> object:
-    return await _Suspended(coroutine, waiting_on)
+    """The rest of a coroutine that was run by hand up to its first wait, on `waiting_on` (what it
+    yielded): each later step is passed to the coroutine, as a task would pass it."""
+    return await _steps_after(coroutine, waiting_on)
+
+
+@types.coroutine
+def _steps_after(coroutine: Coroutine, waiting_on: object) -> Generator:
+    while True:
+        try:
+            yield waiting_on
+        except BaseException as thrown:  # a cancellation, say: the coroutine's to handle
+            step = partial(coroutine.throw, thrown)
+        else:
+            step = partial(coroutine.send, None)
+        try:
+            waiting_on = step()
+        except StopIteration as finished:
+            return finished.value
 
 
 def exit_after(seconds: float) -> None:
