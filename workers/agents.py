@@ -26,7 +26,7 @@ import orjson
 from aiokafka.errors import ProducerFenced
 
 from . import telemetry, web  # web: health, metrics and inspection views on the app
-from .app import app, exit_after, raw_pages, settings
+from .app import app, raw_pages, settings
 from .logs import log_page, log_summary
 from .messages import article_message, deadletter_message, metric_messages, segment_message, utc_now
 from .pipeline import PageResult, RejectedPage, decode_page, process_page
@@ -38,9 +38,6 @@ MAX_PAGES_IN_DELIVERY = 32
 # every page to a thread cost about a tenth more CPU a page (the GIL passed back and forth between two
 # busy threads; bench/RESULTS.md); longer pages, up to the size cap, go to the thread.
 INLINE_MAX_CHARS = 50_000
-# A worker stopping over an undelivered page exits within this long even when faust's shutdown waits on
-# a broker that is gone: nothing unacknowledged was committed, so its pages are read again.
-CRASH_EXIT_S = 30.0
 
 pipeline_threads = ThreadPoolExecutor(max_workers=settings.agent_concurrency, thread_name_prefix="pipeline")
 in_delivery: deque[asyncio.Future] = deque()
@@ -122,11 +119,13 @@ def acknowledged_when_delivered(event: faust.EventT, pending: list[asyncio.Futur
 
     def on_answer(output: asyncio.Future) -> None:
         nonlocal waiting
+        # Taken even when the page's fate is known, so that asyncio does not log a second, unread error.
+        error = None if output.cancelled() else output.exception()
         if answered.done():
             return
         if output.cancelled():  # the producer is stopping: unacknowledged, the page is read again
             answered.set_result(None)
-        elif (error := output.exception()) is not None:
+        elif error is not None:
             answered.set_result(None)
             stop_on_delivery_failure(event, error)
         elif (waiting := waiting - 1) == 0:
@@ -140,11 +139,12 @@ def acknowledged_when_delivered(event: faust.EventT, pending: list[asyncio.Futur
 
 def stop_on_delivery_failure(event: faust.EventT, error: BaseException) -> None:
     # Unacknowledged, the page holds every later offset of its partition back from the commit:
-    # stop the worker, so that the next one replays from the last commit instead of going on.
+    # stop the worker, so that the next one replays from the last commit instead of going on. The
+    # crash stops faust's worker, which exits within STOP_GRACE_S (app.py) even when its broker is gone.
     log_page("delivery_failed", event.message, error=f"{type(error).__name__}: {error}")
-    exit_after(CRASH_EXIT_S)
-    crashing.add(task := asyncio.ensure_future(app.crash(error)))  # held: the loop keeps weak references
-    task.add_done_callback(crashing.discard)
+    if app.crash_reason is None and not crashing:  # once: the other pages' failures are the same one
+        crashing.add(task := asyncio.ensure_future(app.crash(error)))  # held: the loop keeps weak references
+        task.add_done_callback(crashing.discard)
 
 
 async def publish_in_transaction(event: faust.EventT, outputs: list[Output]) -> None:
