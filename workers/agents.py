@@ -38,6 +38,12 @@ MAX_PAGES_IN_DELIVERY = 32
 # every page to a thread cost about a tenth more CPU a page (the GIL passed back and forth between two
 # busy threads; bench/RESULTS.md); longer pages, up to the size cap, go to the thread.
 INLINE_MAX_CHARS = 50_000
+# Outputs go to the broker, and acknowledgements and timers run, only when the event loop has a turn, and
+# a page processed on the loop holds it: the agent gives the loop a turn before a page once the pages since
+# its last turn and this one hold more than this many characters (~10 ms of work). Otherwise a run of
+# waiting pages held back the outputs of those before it: a page's outputs waited behind the next long page,
+# 35–60 ms of the at_least_once p99 (bench/RESULTS.md).
+LOOP_TURN_CHARS = 40_000
 
 pipeline_threads = ThreadPoolExecutor(max_workers=settings.agent_concurrency, thread_name_prefix="pipeline")
 in_delivery: deque[asyncio.Future] = deque()
@@ -53,6 +59,7 @@ def run_pipeline(raw: RawPage) -> PageResult:
 @app.agent(raw_pages, concurrency=settings.agent_concurrency)
 async def clean_pages(stream: faust.StreamT) -> None:
     loop = asyncio.get_running_loop()
+    chars_since_turn = 0
     async for event in stream.noack().events():  # acknowledged by publish, once delivered
         message = event.message
         started = time.perf_counter()
@@ -60,6 +67,10 @@ async def clean_pages(stream: faust.StreamT) -> None:
         try:
             raw = decode_page(message.value, settings.max_page_bytes)
             web.remember_page(raw)
+            chars_since_turn += len(raw.text)
+            if chars_since_turn > LOOP_TURN_CHARS:
+                await asyncio.sleep(0)
+                chars_since_turn = len(raw.text)
             if len(raw.text) <= INLINE_MAX_CHARS:
                 result = run_pipeline(raw)
             else:

@@ -28,10 +28,11 @@ from .settings import Settings, client_options, faust_credentials, get_settings
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024  # above the page cap, so an article of a capped page still fits
 # One page's outputs (an article, its facts and ~170 segments) go out together: one batch per partition.
 PRODUCER_BATCH_BYTES = 1024 * 1024
-# Under load a page's outputs wait up to this long for the next pages' to share one produce request:
-# fewer, larger requests cost the worker and the broker less CPU a page (about 0.1 ms of the worker's,
-# bench/RESULTS.md). A transaction's commit sends at once, whatever the linger.
-PRODUCER_LINGER_S = 0.01
+# Under exactly_once a page's outputs wait in the producer up to this long, so that its transaction's
+# messages go out in one request at the commit (which sends at once): a request a message fell behind at
+# 70 pages/s. Under at_least_once outputs leave at the event loop's next turn, which the agent gives often
+# (agents.py), and the producer's one request in flight to a broker gathers the outputs that come meanwhile.
+TRANSACTION_LINGER_S = 0.01
 # How long the broker may hold a fetch that finds nothing new. faust fixes it at 1.5 s; a fetch sent
 # while the worker had caught up then kept pages that arrived after a quiet spell waiting that long
 # (the worker sat idle for 1.5 s at the start of every burst, bench/RESULTS.md). An idle worker
@@ -165,7 +166,7 @@ def create_app(settings: Settings) -> faust.App:
         consumer_auto_offset_reset="earliest",  # a new consumer group starts with every waiting page
         producer_max_request_size=MAX_MESSAGE_BYTES,
         producer_max_batch_size=PRODUCER_BATCH_BYTES,
-        producer_linger=PRODUCER_LINGER_S,
+        producer_linger=TRANSACTION_LINGER_S if settings.processing_guarantee == "exactly_once" else 0.0,
         producer_request_timeout=settings.delivery_timeout_s,  # then the worker stops (agents.py)
         producer_partitioner=key_partitioner,
         consumer_max_fetch_size=MAX_MESSAGE_BYTES,
