@@ -40,9 +40,9 @@ MAX_PAGES_IN_DELIVERY = 32
 INLINE_MAX_CHARS = 50_000
 # Outputs go to the broker, and acknowledgements and timers run, only when the event loop has a turn, and
 # a page processed on the loop holds it: the agent gives the loop a turn before a page once the pages since
-# its last turn and this one hold more than this many characters (~10 ms of work). Otherwise a run of
-# waiting pages held back the outputs of those before it: a page's outputs waited behind the next long page,
-# 35–60 ms of the at_least_once p99 (bench/RESULTS.md).
+# its last turn and this one hold more than this many characters (~20 ms of work). Without it, a page's
+# outputs waited behind the pages queued after it, 35–60 ms behind a long one. A turn before every page, or
+# every 20,000 characters, sent more, smaller requests: 0.05–0.08 ms of CPU a page (bench/RESULTS.md).
 LOOP_TURN_CHARS = 40_000
 
 pipeline_threads = ThreadPoolExecutor(max_workers=settings.agent_concurrency, thread_name_prefix="pipeline")
