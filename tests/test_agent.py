@@ -14,20 +14,16 @@ from workers import agents
 from workers.agents import INLINE_MAX_CHARS, LOOP_TURN_CHARS
 
 
-class _Event(SimpleNamespace):
-    def ack(self) -> None: ...
-
-
-def _event(url: str, text: str, offset: int) -> _Event:
+def _event(url: str, text: str, offset: int) -> SimpleNamespace:
     message = SimpleNamespace(value=orjson.dumps({"url": url, "text": text}), key=url.encode(),
                               topic="pages", partition=0, offset=offset)
-    return _Event(message=message)
+    return SimpleNamespace(message=message)
 
 
 class _Stream:
     """What the agent asks of faust's stream: events already in its buffer, handed over without a wait."""
 
-    def __init__(self, events: list[_Event]) -> None:
+    def __init__(self, events: list[SimpleNamespace]) -> None:
         self._events = events
 
     def noack(self) -> "_Stream":
