@@ -153,9 +153,8 @@ def stop_on_delivery_failure(event: faust.EventT, error: BaseException) -> None:
     # stop the worker, so that the next one replays from the last commit instead of going on. The
     # crash stops faust's worker, which exits within STOP_GRACE_S (app.py) even when its broker is gone.
     log_page("delivery_failed", event.message, error=f"{type(error).__name__}: {error}")
-    if app.crash_reason is None and not crashing:  # once: the other pages' failures are the same one
-        crashing.add(task := asyncio.ensure_future(app.crash(error)))  # held: the loop keeps weak references
-        task.add_done_callback(crashing.discard)
+    if not crashing:  # once: the other pages' failures are the same one
+        crashing.add(asyncio.ensure_future(app.crash(error)))  # held: the loop keeps weak references
 
 
 async def publish_in_transaction(event: faust.EventT, outputs: list[Output]) -> None:
