@@ -9,7 +9,8 @@ Each stream run also reports the CPU time a page costs the workers, the broker (
 it) and the bench's own producer and consumer: on two cores, what the broker and the load generator
 spend is taken from the second worker. Beside the one-worker run's end-to-end rate, its steady rate (between
 the first and the last tenth of its outputs) leaves out the first second, while the broker takes in every
-page at once and the worker shares the two cores with it.
+page at once and the worker shares the two cores with it. The bench and its workers run under one hash
+seed (a new one each run): the pipeline's speed moves with it.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import argparse
 import asyncio
 import math
 import os
+import random
 import shutil
 import statistics
 import sys
@@ -277,7 +279,7 @@ async def measure_stream(bootstrap: str, logs: Path, lines: list[bytes], offline
 
 
 def show(figures: dict) -> None:
-    table = Table(title=f"cn-article-worker benchmark, {figures['date']}")
+    table = Table(title=f"cn-article-worker benchmark, {figures['date']}, hash seed {figures['hash_seed']}")
     table.add_column("figure")
     table.add_column("value", justify="right")
     table.add_column("target", justify="right")
@@ -320,14 +322,27 @@ def show(figures: dict) -> None:
     Console().print(table)
 
 
+def share_one_hash_seed() -> None:
+    """Run the bench, and so the workers it starts, under one hash seed: a new one each run.
+
+    Python seeds its str hashes anew in every process, and the pipeline's speed moves with the seed by up
+    to 7 % (the offline rate under seeds 1–8: 175–193 pages/s, bench/RESULTS.md), so a worker set against an
+    offline rate measured under another seed reads up to that much too fast or too slow."""
+    if "PYTHONHASHSEED" not in os.environ:
+        os.environ["PYTHONHASHSEED"] = str(random.randint(1, 2**32 - 1))
+        os.execv(sys.executable, [sys.executable, *sys.argv])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="about one second per figure: a smoke run")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
+    share_one_hash_seed()
     seconds = 1.0 if args.quick else 10.0
     lines = corpus_lines()
-    figures: dict = {"date": time.strftime("%Y-%m-%d %H:%M"), "corpus_pages": len(lines), "seconds_per_figure": seconds}
+    figures: dict = {"date": time.strftime("%Y-%m-%d %H:%M"), "corpus_pages": len(lines), "seconds_per_figure": seconds,
+                     "hash_seed": os.environ["PYTHONHASHSEED"]}
 
     load_dictionary()  # as the worker does
     figures["floor_pages_per_s"] = measure_floor([decode_page(line, Settings().max_page_bytes).text for line in lines], seconds)
