@@ -33,6 +33,11 @@ PRODUCER_BATCH_BYTES = 1024 * 1024
 # 70 pages/s. Under at_least_once outputs leave at the event loop's next turn, which the agent gives often
 # (agents.py), and the producer's one request in flight to a broker gathers the outputs that come meanwhile.
 TRANSACTION_LINGER_S = 0.01
+# What the consumer asks for per partition and fetch: the Kafka client's own default. A larger first
+# message still comes whole (the broker returns it past the limit), so pages up to the size cap and beyond
+# (dead-lettered) arrive as before. Asking for MAX_MESSAGE_BYTES took a burst's whole backlog in one fetch,
+# tens of MB at once, and the pipeline ran ~4 % slower meanwhile (bench/RESULTS.md).
+FETCH_PARTITION_BYTES = 1024 * 1024
 # How long the broker may hold a fetch that finds nothing new. faust fixes it at 1.5 s; a fetch sent
 # while the worker had caught up then kept pages that arrived after a quiet spell waiting that long
 # (the worker sat idle for 1.5 s at the start of every burst, bench/RESULTS.md). An idle worker
@@ -169,7 +174,7 @@ def create_app(settings: Settings) -> faust.App:
         producer_linger=TRANSACTION_LINGER_S if settings.processing_guarantee == "exactly_once" else 0.0,
         producer_request_timeout=settings.delivery_timeout_s,  # then the worker stops (agents.py)
         producer_partitioner=key_partitioner,
-        consumer_max_fetch_size=MAX_MESSAGE_BYTES,
+        consumer_max_fetch_size=FETCH_PARTITION_BYTES,
         value_serializer="orjson",
         key_serializer="raw",
         web_enabled=True,
