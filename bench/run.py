@@ -275,8 +275,9 @@ async def measure_stream(bootstrap: str, logs: Path, lines: list[bytes], offline
                     f"p99_ms_{guarantee}": percentile(run.latencies_ms, 0.99)}
 
     # More one-worker runs, each between two offline measurements, after the rest: the stream figure is the
-    # median run's. They come last because the worker's start-of-run latency grows with the runs a broker has
-    # served (bench/RESULTS.md), and the latency figures are taken where they always were.
+    # median run's. They come last because the first appends to a run's new partitions wait longer on this
+    # machine's disk the more runs the broker has taken (bench/RESULTS.md): the latency figures are taken
+    # where they always were.
     for _ in range(STREAM_REPEATS - 1):
         offline_rates.append(measure_offline(lines, seconds)[0])
         ones.append(await run_stream(bootstrap, logs, one_messages, broker_pid=broker_pid))
