@@ -251,20 +251,25 @@ async def measure_stream(bootstrap: str, logs: Path, lines: list[bytes], offline
     # ten-second windows (bench/RESULTS.md): each one-worker run is set against the offline rates measured
     # just before and just after it.
     one_messages = stream_messages(lines, passes_for(seconds, offline_rate, len(lines)))
-    offline_rates = [measure_offline(lines, seconds)[0]]
-    ones = [await run_stream(bootstrap, logs, one_messages, broker_pid=broker_pid)]
-    offline_rates.append(measure_offline(lines, seconds)[0])
+
+    async def bracketed_one_worker_run() -> tuple[StreamRun, float, float]:
+        before = measure_offline(lines, seconds)[0]
+        run = await run_stream(bootstrap, logs, one_messages, broker_pid=broker_pid)
+        return run, before, measure_offline(lines, seconds)[0]
+
+    brackets = [await bracketed_one_worker_run()]
+    first = brackets[0][0]
 
     # Likewise two workers against one worker just before and one just after them.
     two = await run_stream(bootstrap, logs, stream_messages(lines, 2 * len(one_messages) // len(lines)), workers=2,
                            broker_pid=broker_pid)
     one_after = await run_stream(bootstrap, logs, one_messages, broker_pid=broker_pid)
-    figures |= {"two_workers_pages_per_s": two.pages_per_s, "stream_pages_per_s_before_two": ones[0].pages_per_s,
+    figures |= {"two_workers_pages_per_s": two.pages_per_s, "stream_pages_per_s_before_two": first.pages_per_s,
                 "stream_pages_per_s_after_two": one_after.pages_per_s,
-                "two_workers_per_one": two.pages_per_s / ((ones[0].pages_per_s + one_after.pages_per_s) / 2),
+                "two_workers_per_one": two.pages_per_s / ((first.pages_per_s + one_after.pages_per_s) / 2),
                 "cpu_ms_per_page_two_workers": two.cpu_ms_per_page}
 
-    rate = ones[0].pages_per_s / 2
+    rate = first.pages_per_s / 2
     figures["latency_rate_pages_per_s"] = rate
     paced = stream_messages(lines, passes_for(seconds, rate, len(lines)))
     latency_runs = []
@@ -278,22 +283,19 @@ async def measure_stream(bootstrap: str, logs: Path, lines: list[bytes], offline
     # median run's. They come last because the first appends to a run's new partitions wait longer on this
     # machine's disk the more runs the broker has taken (bench/RESULTS.md): the latency figures are taken
     # where they always were.
-    for _ in range(STREAM_REPEATS - 1):
-        offline_rates.append(measure_offline(lines, seconds)[0])
-        ones.append(await run_stream(bootstrap, logs, one_messages, broker_pid=broker_pid))
-        offline_rates.append(measure_offline(lines, seconds)[0])
-    arounds = [(before + after) / 2 for before, after in zip(offline_rates[::2], offline_rates[1::2])]
-    ratios = [run.pages_per_s / around for run, around in zip(ones, arounds)]
-    median = sorted(range(STREAM_REPEATS), key=ratios.__getitem__)[STREAM_REPEATS // 2]
-    one, offline_around = ones[median], arounds[median]
-    figures |= {"stream_pages_per_s": one.pages_per_s, "offline_before_stream": offline_rates[2 * median],
-                "offline_after_stream": offline_rates[2 * median + 1], "stream_per_offline": ratios[median],
+    brackets += [await bracketed_one_worker_run() for _ in range(STREAM_REPEATS - 1)]
+    ratios = [run.pages_per_s / ((before + after) / 2) for run, before, after in brackets]
+    one, before, after = brackets[ratios.index(statistics.median_low(ratios))]
+    offline_around = (before + after) / 2
+    one_worker_runs = [run for run, _, _ in brackets]
+    figures |= {"stream_pages_per_s": one.pages_per_s, "offline_before_stream": before,
+                "offline_after_stream": after, "stream_per_offline": one.pages_per_s / offline_around,
                 "stream_per_offline_runs": ratios,
                 "steady_stream_pages_per_s": one.steady_pages_per_s,
                 "steady_stream_per_offline": one.steady_pages_per_s / offline_around,
-                "stream_pages": one.pages, "dead_letters": sum(run.dead_letters for run in ones),
+                "stream_pages": one.pages, "dead_letters": sum(run.dead_letters for run in one_worker_runs),
                 "cpu_ms_per_page_one_worker": one.cpu_ms_per_page,
-                "peak_rss_mb": max(run.peak_rss_mb for run in [*ones, two, one_after, *latency_runs])}
+                "peak_rss_mb": max(run.peak_rss_mb for run in [*one_worker_runs, two, one_after, *latency_runs])}
 
 
 def show(figures: dict) -> None:
