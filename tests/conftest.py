@@ -89,8 +89,10 @@ def start_worker(tmp_path: Path) -> Iterator[Callable]:
         stop_process(process)
 
 
-async def produce(settings: Settings, messages: list[tuple[bytes | None, bytes | None]]) -> None:
-    producer = AIOKafkaProducer(**client_options(settings), max_request_size=32 * 1024 * 1024, linger_ms=5)
+async def produce(settings: Settings, messages: list[tuple[bytes | None, bytes | None]],
+                  compression_type: str | None = None) -> None:
+    producer = AIOKafkaProducer(**client_options(settings), max_request_size=32 * 1024 * 1024, linger_ms=5,
+                                compression_type=compression_type)
     await producer.start()
     try:
         futures = [await producer.send(settings.topic_raw, value=value, key=key) for key, value in messages]

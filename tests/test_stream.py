@@ -90,3 +90,17 @@ async def test_bad_message_goes_to_dead_letters_and_worker_continues(topics_for,
     (key, dead), = seen[settings.topic_deadletter]
     assert key == b"bad" and dead["reason"] == "not_json"
     assert not list(validators["deadletter"].iter_errors(dead))
+
+
+async def test_pages_compressed_with_every_kafka_codec_are_read(topics_for, start_worker):
+    settings = await topics_for()
+    start_worker(settings)
+    codecs = ("gzip", "snappy", "lz4", "zstd")
+    for codec in codecs:
+        page = {"url": f"https://example.cn/{codec}", "text": f"标题\n\n第一段正文，内容充实，用{codec}压缩。\n\n第二段正文也很充实。"}
+        await produce(settings, [(page["url"].encode(), orjson.dumps(page))], compression_type=codec)
+
+    seen = await consume_until(settings, [settings.topic_articles, settings.topic_deadletter],
+                               lambda s: len(s[settings.topic_articles]) + len(s[settings.topic_deadletter]) >= len(codecs))
+    assert seen[settings.topic_deadletter] == []
+    assert {key.decode() for key, _ in seen[settings.topic_articles]} == {f"https://example.cn/{c}" for c in codecs}
