@@ -1,7 +1,9 @@
 """End to end on the real broker: a worker process, pages in with aiokafka, outputs read back."""
 from __future__ import annotations
 
+import struct
 from decimal import Decimal
+from pathlib import Path
 
 import orjson
 import pytest
@@ -104,3 +106,32 @@ async def test_pages_compressed_with_every_kafka_codec_are_read(topics_for, star
                                lambda s: len(s[settings.topic_articles]) + len(s[settings.topic_deadletter]) >= len(codecs))
     assert seen[settings.topic_deadletter] == []
     assert {key.decode() for key, _ in seen[settings.topic_articles]} == {f"https://example.cn/{c}" for c in codecs}
+
+
+def batch_codecs(log_dir: Path, topic: str) -> set[int]:
+    """The compression codec of every record batch in a topic's log segments on a local broker's disk
+    (the low three bits of a v2 batch's attributes, 21 bytes into its header; 4 is zstd)."""
+    codecs = set()
+    for segment in log_dir.glob(f"{topic}-*/*.log"):
+        data, at = segment.read_bytes(), 0
+        while at + 23 <= len(data):
+            batch_length, = struct.unpack_from(">i", data, at + 8)
+            attributes, = struct.unpack_from(">h", data, at + 21)
+            codecs.add(attributes & 0x7)
+            at += 12 + batch_length
+    return codecs
+
+
+async def test_outputs_compressed_when_asked(topics_for, start_worker, local_broker, seed_text, validators):
+    settings = await topics_for()
+    start_worker(settings, output_compression="zstd")
+    await produce(settings, [(SEED_URL.encode(), orjson.dumps({"url": SEED_URL, "text": seed_text}))])
+
+    seen = await consume_until(settings, [settings.topic_articles, settings.topic_metrics],
+                               articles_and_metrics_done(settings, 1))
+    (_, article), = seen[settings.topic_articles]
+    assert not list(validators["article"].iter_errors(article)) and article["fact_count"] > 0
+    if local_broker is not None:  # a cluster's disks are not ours to read
+        log_dir = local_broker.data_dir / "data"
+        assert batch_codecs(log_dir, settings.topic_articles) == batch_codecs(log_dir, settings.topic_metrics) == {4}
+        assert batch_codecs(log_dir, settings.topic_raw) == {0}

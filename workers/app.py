@@ -170,6 +170,7 @@ def create_app(settings: Settings) -> faust.App:
         topic_replication_factor=settings.topic_replication,
         consumer_auto_offset_reset="earliest",  # a new consumer group starts with every waiting page
         producer_max_request_size=MAX_MESSAGE_BYTES,
+        producer_compression_type=None if settings.output_compression == "none" else settings.output_compression,
         producer_max_batch_size=PRODUCER_BATCH_BYTES,
         producer_linger=TRANSACTION_LINGER_S if settings.processing_guarantee == "exactly_once" else 0.0,
         producer_request_timeout=settings.delivery_timeout_s,  # then the worker stops (agents.py)
