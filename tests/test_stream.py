@@ -7,6 +7,9 @@ from pathlib import Path
 
 import orjson
 import pytest
+from aiokafka import AIOKafkaProducer
+
+from workers.settings import client_options
 
 from .conftest import consume_until, produce
 
@@ -135,3 +138,30 @@ async def test_outputs_compressed_when_asked(topics_for, start_worker, local_bro
         log_dir = local_broker.data_dir / "data"
         assert batch_codecs(log_dir, settings.topic_articles) == batch_codecs(log_dir, settings.topic_metrics) == {4}
         assert batch_codecs(log_dir, settings.topic_raw) == {0}
+
+
+async def test_pages_of_an_aborted_transaction_are_never_read(topics_for, start_worker):
+    """A scraper that writes pages in transactions may abort one: those pages were never sent."""
+    settings = await topics_for()
+    start_worker(settings)
+    pages = {outcome: {"url": f"https://example.cn/{outcome}", "text": "标题\n\n第一段正文，内容充实。\n\n第二段正文也很充实。"}
+             for outcome in ("aborted", "committed")}
+    scraper = AIOKafkaProducer(**client_options(settings), transactional_id=f"{settings.app_id}-scraper")
+    await scraper.start()
+    try:
+        for outcome, page in pages.items():
+            await scraper.begin_transaction()
+            await scraper.send_and_wait(settings.topic_raw, orjson.dumps(page), key=page["url"].encode())
+            if outcome == "aborted":
+                await scraper.abort_transaction()
+            else:
+                await scraper.commit_transaction()
+    finally:
+        await scraper.stop()
+    await produce(settings, [(b"https://example.cn/last", orjson.dumps(dict(pages["committed"], url="https://example.cn/last")))])
+
+    seen = await consume_until(settings, [settings.topic_articles, settings.topic_deadletter],
+                               lambda s: any(key == b"https://example.cn/last" for key, _ in s[settings.topic_articles]))
+    assert sorted(key.decode() for key, _ in seen[settings.topic_articles]) == [
+        "https://example.cn/committed", "https://example.cn/last"]
+    assert seen[settings.topic_deadletter] == []

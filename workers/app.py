@@ -65,7 +65,11 @@ codecs.register("orjson", OrjsonCodec())
 class _ConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
     def _create_worker_consumer(self, transport):  # type: ignore[no-untyped-def]
         consumer = super()._create_worker_consumer(transport)
-        consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS  # read when the consumer starts its fetcher
+        # Both read when the consumer starts its fetcher. faust reads committed messages only under
+        # exactly_once; a scraper's aborted transaction holds pages that were never sent, whatever the
+        # worker's guarantee. Pages sent without transactions are committed as they are written.
+        consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS
+        consumer._isolation_level = "read_committed"
         return consumer
 
 
@@ -135,7 +139,8 @@ class Worker(faust.Worker):
 
 
 class WorkerApp(faust.App):
-    """faust's app whose Kafka consumer answers a burst after a quiet spell at once (FETCH_MAX_WAIT_MS)."""
+    """faust's app whose Kafka consumer answers a burst after a quiet spell at once (FETCH_MAX_WAIT_MS) and
+    reads committed pages only."""
 
     def _new_transport(self):  # type: ignore[no-untyped-def]
         transport = super()._new_transport()
