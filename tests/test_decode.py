@@ -1,9 +1,13 @@
-"""Decoding and validating raw-page messages: every bad input gets its own reason code."""
+"""Decoding and validating raw-page messages: every bad input gets its own reason code, and a dead letter
+that fits in a message."""
 from __future__ import annotations
+
+import base64
 
 import orjson
 import pytest
 
+from workers.messages import deadletter_message
 from workers.pipeline import RejectedPage, decode_page
 
 CAP = 4096
@@ -49,3 +53,19 @@ def test_valid_page_with_optional_fields_and_unknown_ones():
 def test_plain_id_is_taken_as_page_id_unless_page_id_is_sent():
     assert decode_page(b'{"url": "u", "text": "t", "id": "a"}', CAP).page_id == "a"
     assert decode_page(b'{"url": "u", "text": "t", "id": "a", "page_id": "b"}', CAP).page_id == "b"
+
+
+@pytest.mark.parametrize("size", [0, 1, 100_000, 200_000, 1_000_000])  # what fits whole, and what does not
+@pytest.mark.parametrize("key", [None, b"k", "键".encode() * 5000])
+def test_a_dead_letter_fits_in_its_bound_however_large_the_original(size, key, validators):
+    max_bytes = 300_000
+    original = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    record = deadletter_message(original, key, "too_large", "详" * 5000, "pages.raw", 3, 7, max_bytes)
+    assert not list(validators["deadletter"].iter_errors(record))
+    assert len(orjson.dumps(record)) + len(key or b"") <= max_bytes - 1024  # room for the record's framing
+    carried = base64.b64decode(record["original_base64"])
+    if "original_size" in record:
+        assert record["original_size"] == size and original.startswith(carried) and len(carried) > 100_000
+    else:
+        assert carried == original
+    assert (size >= 200_000) == ("original_size" in record)

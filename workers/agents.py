@@ -26,7 +26,7 @@ import orjson
 from aiokafka.errors import ProducerFenced
 
 from . import telemetry, web  # web: health, metrics and inspection views on the app
-from .app import app, raw_pages, settings
+from .app import MAX_MESSAGE_BYTES, app, raw_pages, settings
 from .logs import log_page, log_summary
 from .messages import article_message, deadletter_message, metric_messages, segment_message, utc_now
 from .pipeline import PageResult, RejectedPage, decode_page, process_page
@@ -104,7 +104,7 @@ def page_outputs(result: PageResult) -> list[Output]:
 async def dead_letter(event: faust.EventT, reason: str, detail: str) -> None:
     message = event.message
     record = deadletter_message(message.value, message.key, reason, detail,
-                                message.topic, message.partition, message.offset)
+                                message.topic, message.partition, message.offset, MAX_MESSAGE_BYTES)
     await publish(event, [(settings.topic_deadletter, message.key, orjson.dumps(record))])
     telemetry.labelled(telemetry.DEAD_LETTERS, reason).inc()
     log_page("dead_lettered", message, reason=reason)

@@ -93,13 +93,28 @@ def page_messages(result: PageResult) -> dict:
     }
 
 
+# What a dead letter needs beside the base64 of the original's key and value: the detail (at most 2,000
+# characters), the source's names and numbers, and the Kafka record's own framing.
+DEADLETTER_ENVELOPE_BYTES = 64 * 1024
+
+
 def deadletter_message(
-    value: bytes | None, key: bytes | None, reason: str, detail: str, topic: str, partition: int, offset: int
+    value: bytes | None, key: bytes | None, reason: str, detail: str, topic: str, partition: int, offset: int,
+    max_bytes: int,
 ) -> dict:
-    return {
+    """The dead letter of a raw message, at most `max_bytes` with its key. Base64 makes the original a
+    third larger, so an original that would not fit is carried in part: its first bytes, with its whole
+    size as `original_size` (the whole stays in the source topic at `offset`, for its retention)."""
+    key_bytes = len(key or b"")  # in the record's key, and again in base64 in its value
+    room = max(0, (max_bytes - DEADLETTER_ENVELOPE_BYTES - key_bytes - 4 * key_bytes // 3 - 4) // 4 * 3)
+    record = {
         "reason": reason,
         "detail": detail[:2000],
-        "original_base64": None if value is None else base64.b64encode(value).decode("ascii"),
+        "original_base64": None if value is None else base64.b64encode(value[:room]).decode("ascii"),
+    }
+    if value is not None and len(value) > room:
+        record["original_size"] = len(value)
+    return record | {
         "original_key_base64": None if key is None else base64.b64encode(key).decode("ascii"),
         "topic": topic,
         "partition": partition,
