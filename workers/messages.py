@@ -10,6 +10,10 @@ from . import __version__
 from .pipeline import PageResult, stable_id
 from .pipeline.records import Fact, Segment
 
+# What a dead letter needs beside the base64 of the original's key and value: the detail (at most 2,000
+# characters), the source's names and numbers, and the Kafka record's own framing.
+DEADLETTER_ENVELOPE_BYTES = 64 * 1024
+
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -91,11 +95,6 @@ def page_messages(result: PageResult) -> dict:
         "metrics": metric_messages(result),
         "segments": [segment_message(result, s) for s in result.segments],
     }
-
-
-# What a dead letter needs beside the base64 of the original's key and value: the detail (at most 2,000
-# characters), the source's names and numbers, and the Kafka record's own framing.
-DEADLETTER_ENVELOPE_BYTES = 64 * 1024
 
 
 def deadletter_message(
