@@ -17,6 +17,10 @@ pytestmark = pytest.mark.kafka
 SEED_URL = "https://example.cn/news/changchun-auto-city"
 
 
+def short_page(url: str) -> dict:
+    return {"url": url, "text": "标题\n\n第一段正文，内容充实。\n\n第二段正文也很充实。"}
+
+
 def articles_and_metrics_done(settings, expected_articles: int):
     """All articles are in, with every metric record (and every audit segment, when read) they count."""
     def done(seen):
@@ -102,7 +106,7 @@ async def test_pages_compressed_with_every_kafka_codec_are_read(topics_for, star
     start_worker(settings)
     codecs = ("gzip", "snappy", "lz4", "zstd")
     for codec in codecs:
-        page = {"url": f"https://example.cn/{codec}", "text": f"标题\n\n第一段正文，内容充实，用{codec}压缩。\n\n第二段正文也很充实。"}
+        page = short_page(f"https://example.cn/{codec}")
         await produce(settings, [(page["url"].encode(), orjson.dumps(page))], compression_type=codec)
 
     seen = await consume_until(settings, [settings.topic_articles, settings.topic_deadletter],
@@ -144,8 +148,7 @@ async def test_pages_of_an_aborted_transaction_are_never_read(topics_for, start_
     """A scraper that writes pages in transactions may abort one: those pages were never sent."""
     settings = await topics_for()
     start_worker(settings)
-    pages = {outcome: {"url": f"https://example.cn/{outcome}", "text": "标题\n\n第一段正文，内容充实。\n\n第二段正文也很充实。"}
-             for outcome in ("aborted", "committed")}
+    pages = {outcome: short_page(f"https://example.cn/{outcome}") for outcome in ("aborted", "committed")}
     scraper = AIOKafkaProducer(**client_options(settings), transactional_id=f"{settings.app_id}-scraper")
     await scraper.start()
     try:
@@ -158,7 +161,7 @@ async def test_pages_of_an_aborted_transaction_are_never_read(topics_for, start_
                 await scraper.commit_transaction()
     finally:
         await scraper.stop()
-    await produce(settings, [(b"https://example.cn/last", orjson.dumps(dict(pages["committed"], url="https://example.cn/last")))])
+    await produce(settings, [(b"https://example.cn/last", orjson.dumps(short_page("https://example.cn/last")))])
 
     seen = await consume_until(settings, [settings.topic_articles, settings.topic_deadletter],
                                lambda s: any(key == b"https://example.cn/last" for key, _ in s[settings.topic_articles]))

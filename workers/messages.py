@@ -105,15 +105,12 @@ def deadletter_message(
     third larger, so an original that would not fit is carried in part: its first bytes, with its whole
     size as `original_size` (the whole stays in the source topic at `offset`, for its retention)."""
     key_bytes = len(key or b"")  # in the record's key, and again in base64 in its value
-    room = max(0, (max_bytes - DEADLETTER_ENVELOPE_BYTES - key_bytes - 4 * key_bytes // 3 - 4) // 4 * 3)
+    key_base64_bytes = 4 * -(-key_bytes // 3)
+    room = max(0, (max_bytes - DEADLETTER_ENVELOPE_BYTES - key_bytes - key_base64_bytes) // 4 * 3)
     record = {
         "reason": reason,
         "detail": detail[:2000],
         "original_base64": None if value is None else base64.b64encode(value[:room]).decode("ascii"),
-    }
-    if value is not None and len(value) > room:
-        record["original_size"] = len(value)
-    return record | {
         "original_key_base64": None if key is None else base64.b64encode(key).decode("ascii"),
         "topic": topic,
         "partition": partition,
@@ -121,3 +118,6 @@ def deadletter_message(
         "worker_version": __version__,
         "failed_at": utc_now(),
     }
+    if value is not None and len(value) > room:
+        record["original_size"] = len(value)
+    return record
