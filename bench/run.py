@@ -269,6 +269,12 @@ async def measure_stream(bootstrap: str, logs: Path, lines: list[bytes], offline
                 "two_workers_per_one": two.pages_per_s / ((first.pages_per_s + one_after.pages_per_s) / 2),
                 "cpu_ms_per_page_two_workers": two.cpu_ms_per_page}
 
+    # The same pages under exactly_once, against the one-worker run just before it.
+    transactional = await run_stream(bootstrap, logs, one_messages, guarantee="exactly_once", broker_pid=broker_pid)
+    figures |= {"exactly_once_pages_per_s": transactional.pages_per_s,
+                "exactly_once_per_at_least_once": transactional.pages_per_s / one_after.pages_per_s,
+                "cpu_ms_per_page_exactly_once": transactional.cpu_ms_per_page}
+
     rate = first.pages_per_s / 2
     figures["latency_rate_pages_per_s"] = rate
     paced = stream_messages(lines, passes_for(seconds, rate, len(lines)))
@@ -295,7 +301,8 @@ async def measure_stream(bootstrap: str, logs: Path, lines: list[bytes], offline
                 "steady_stream_per_offline": one.steady_pages_per_s / offline_around,
                 "stream_pages": one.pages, "dead_letters": sum(run.dead_letters for run in one_worker_runs),
                 "cpu_ms_per_page_one_worker": one.cpu_ms_per_page,
-                "peak_rss_mb": max(run.peak_rss_mb for run in [*one_worker_runs, two, one_after, *latency_runs])}
+                "peak_rss_mb": max(run.peak_rss_mb
+                                   for run in [*one_worker_runs, two, one_after, transactional, *latency_runs])}
 
 
 def show(figures: dict) -> None:
@@ -319,6 +326,8 @@ def show(figures: dict) -> None:
         ("stream, one worker just before two, pages/s", "stream_pages_per_s_before_two", None),
         ("stream, one worker just after two, pages/s", "stream_pages_per_s_after_two", None),
         ("two workers / one (the runs just before and after)", "two_workers_per_one", "two_workers_per_one"),
+        ("stream, one worker, exactly_once, pages/s", "exactly_once_pages_per_s", None),
+        ("exactly_once / at_least_once (the run just before)", "exactly_once_per_at_least_once", None),
         ("latency at pages/s", "latency_rate_pages_per_s", None),
         ("p50 ms, at_least_once", "p50_ms_at_least_once", None),
         ("p99 ms, at_least_once", "p99_ms_at_least_once", "p99_ms_at_least_once"),
@@ -340,7 +349,7 @@ def show(figures: dict) -> None:
             table.add_row(title, f"{value:.2f}" if value < 10 else f"{value:.1f}", "", "")
     for stage in STAGES:
         table.add_row(f"share of pipeline time: {stage}", f"{figures['stage_shares'][stage]:.1%}", "", "")
-    for run in ("one_worker", "two_workers"):
+    for run in ("one_worker", "two_workers", "exactly_once"):
         for process, spent in figures.get(f"cpu_ms_per_page_{run}", {}).items():
             table.add_row(f"CPU ms a page, {run.replace('_', ' ')}: {process}", f"{spent:.2f}", "", "")
     Console().print(table)

@@ -13,6 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
@@ -90,15 +91,27 @@ def start_worker(tmp_path: Path) -> Iterator[Callable]:
 
 
 async def produce(settings: Settings, messages: list[tuple[bytes | None, bytes | None]],
-                  compression_type: str | None = None) -> None:
+                  compression_type: str | None = None, pages_per_s: float | None = None) -> None:
+    """Send `messages` to the raw topic: all at once, or at about `pages_per_s`."""
     producer = AIOKafkaProducer(**client_options(settings), max_request_size=32 * 1024 * 1024, linger_ms=5,
                                 compression_type=compression_type)
     await producer.start()
     try:
-        futures = [await producer.send(settings.topic_raw, value=value, key=key) for key, value in messages]
+        futures, started = [], time.monotonic()
+        for n, (key, value) in enumerate(messages):
+            if pages_per_s:
+                await asyncio.sleep(started + n / pages_per_s - time.monotonic())
+            futures.append(await producer.send(settings.topic_raw, value=value, key=key))
         await asyncio.gather(*futures)
     finally:
         await producer.stop()
+
+
+async def metric_value(port: int, name: str) -> float:
+    """A sample of a worker's /metrics, by name."""
+    _, exposition = await web_get(port, "/metrics")
+    return next(s.value for family in text_string_to_metric_families(exposition)
+                for s in family.samples if s.name == name)
 
 
 async def consume_until(settings: Settings, topics: list[str], done: Callable[[dict[str, list]], bool],

@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaConsumer
 
 from workers.settings import Settings, client_options
 
-from .conftest import DEV, consume_until, produce, read_jsonl
+from .conftest import DEV, consume_until, free_port, metric_value, produce, read_jsonl, wait_until_ready
 
 pytestmark = pytest.mark.kafka
 FAULT_PAGES = 5000
@@ -131,6 +131,29 @@ async def test_every_kind_of_bad_input_is_dead_lettered_and_offsets_advance(topi
     assert await wait_for(lambda: committed_equals_end(settings), timeout=30)
 
 
+async def test_a_backlog_under_exactly_once_is_committed_in_few_transactions(topics_for, start_worker):
+    """Pages waiting behind each other share transactions, and each still comes out once. A committed
+    transaction leaves a marker, an offset no consumer is given, in each partition it wrote to."""
+    settings = await topics_for(processing_guarantee="exactly_once")
+    messages = small_pages(1000, settings.app_id)
+    await produce(settings, messages)  # all waiting when the worker starts
+    start_worker(settings)
+    seen = await consume_until(settings, [settings.topic_articles],
+                               lambda s: len(s[settings.topic_articles]) >= len(messages),
+                               timeout=300, isolation_level="read_committed")
+    assert Counter(key for key, _ in seen[settings.topic_articles]) == Counter(key for key, _ in messages)
+    consumer = AIOKafkaConsumer(**client_options(settings), group_id=None)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(settings.topic_articles, p) for p in range(settings.topic_partitions)]
+        ends = await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+    markers = sum(ends.values()) - len(messages)
+    print(f"exactly_once backlog: pages {len(messages)}, transaction markers in the articles topic {markers}")
+    assert 0 < markers < len(messages) / 4
+
+
 async def test_ten_thousand_mixed_messages_all_accounted_for(topics_for, start_worker):
     settings = await topics_for()
     start_worker(settings)
@@ -149,12 +172,13 @@ async def test_ten_thousand_mixed_messages_all_accounted_for(topics_for, start_w
 
 
 async def run_with_fault(settings: Settings, start_worker, fault: Callable[[], Awaitable[None]],
-                         fault_after: int) -> dict[str, list]:
-    """Produce FAULT_PAGES pages, cause `fault` once `fault_after` articles are out, then read everything."""
+                         fault_after: int, pages_per_s: float | None = None) -> dict[str, list]:
+    """Produce FAULT_PAGES pages (all at once, or at `pages_per_s`), cause `fault` once `fault_after` articles
+    are out, then read everything."""
     isolation = "read_committed" if settings.processing_guarantee == "exactly_once" else "read_uncommitted"
     start_worker(settings)
     messages = small_pages(FAULT_PAGES, settings.app_id)
-    producing = asyncio.create_task(produce(settings, messages))
+    producing = asyncio.create_task(produce(settings, messages, pages_per_s=pages_per_s))
     await consume_until(settings, [settings.topic_articles], lambda s: len(s[settings.topic_articles]) >= fault_after,
                         timeout=300, isolation_level=isolation)
     await fault()
@@ -217,21 +241,28 @@ async def test_broker_restarted_mid_stream(topics_for, start_worker, local_broke
 @pytest.mark.slow
 @pytest.mark.parametrize("guarantee", GUARANTEES)
 async def test_scale_one_to_two_and_back(topics_for, start_worker, guarantee):
+    """A second worker joins while pages flow, takes some of them and leaves while they still flow: two
+    rebalances with pages in flight on both sides."""
     settings = await topics_for(processing_guarantee=guarantee)
-    isolation = "read_committed" if guarantee == "exactly_once" else "read_uncommitted"
     processes = []
 
-    def start(s):
-        processes.append(start_worker(s))
+    def start(s, **env):
+        processes.append(start_worker(s, **env))
         return processes[-1]
 
     async def add_then_remove_a_worker():
-        second = start(settings)
-        await consume_until(settings, [settings.topic_articles],
-                            lambda s: len(s[settings.topic_articles]) >= FAULT_PAGES // 2,
-                            timeout=300, isolation_level=isolation)
+        port = free_port()
+        second = start(settings, web_port=str(port))
+        await wait_until_ready(port)
+
+        async def second_published() -> bool:
+            return await metric_value(port, "worker_articles_out_total") > 0
+        assert await wait_for(second_published, timeout=120), "the second worker took no pages"
         second.send_signal(signal.SIGTERM)
         await asyncio.to_thread(second.wait, 60)
 
-    seen = await run_with_fault(settings, start, add_then_remove_a_worker, fault_after=FAULT_PAGES // 5)
+    # Paced, so that the pages still flow when the second worker has joined, and when it leaves.
+    seen = await run_with_fault(settings, start, add_then_remove_a_worker, fault_after=FAULT_PAGES // 5,
+                                pages_per_s=FAULT_PAGES / 15)
+    assert processes[1].returncode == 0
     assert_each_page_once(seen, settings, guarantee == "exactly_once")

@@ -12,13 +12,12 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
-from prometheus_client.parser import text_string_to_metric_families
 
 from workers.app import STOP_GRACE_S, ensure_topics
 from workers.localkafka import Broker, free_port
 from workers.settings import client_options
 
-from .conftest import consume_until, isolated_settings, produce, wait_until_ready, web_get
+from .conftest import consume_until, isolated_settings, metric_value, produce, wait_until_ready
 from .test_delivery import every_key_answered, small_pages
 
 pytestmark = pytest.mark.kafka
@@ -27,12 +26,6 @@ ONE_MIB = 1024 * 1024
 
 def generations_joined(log_text: str) -> int:
     return log_text.count("Joined group")
-
-
-async def metric_value(port: int, name: str) -> float:
-    _, exposition = await web_get(port, "/metrics")
-    return next(s.value for family in text_string_to_metric_families(exposition)
-                for s in family.samples if s.name == name)
 
 
 async def test_one_mib_page_keeps_the_group_stable(topics_for, start_worker, dev_pages, tmp_path):

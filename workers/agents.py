@@ -11,8 +11,9 @@ acknowledgements are awaited in the background, so the next page is processed me
 commits only offsets below which every page is acknowledged.
 exactly_once: a page's outputs and its next offset are committed in one transaction of the page's
 partition (the transactional producer faust keeps per assigned partition, which fences a zombie
-worker). faust's periodic commit is off in this mode (app.py), so no commit can take offsets that
-were computed before the page's transaction ended.
+worker); a busy partition's pages share their transactions (a group commit, below). faust's periodic
+commit is off in this mode (app.py), so no commit can take offsets that were computed before the
+page's transaction ended.
 """
 from __future__ import annotations
 
@@ -23,7 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import faust
 import orjson
+from aiokafka import AIOKafkaProducer
 from aiokafka.errors import ProducerFenced
+from faust.types import TP
 
 from . import telemetry, web  # web: health, metrics and inspection views on the app
 from .app import MAX_MESSAGE_BYTES, app, raw_pages, settings
@@ -44,10 +47,24 @@ INLINE_MAX_CHARS = 50_000
 # outputs waited behind the pages queued after it, 35–60 ms behind a long one. A turn before every page, or
 # every 20,000 characters, sent more, smaller requests: 0.05–0.08 ms of CPU a page (bench/RESULTS.md).
 LOOP_TURN_CHARS = 40_000
+# Under exactly_once a partition's processed pages wait for its next transaction, which commits them all with
+# the offset after the last (a group commit). A page is committed at once unless its partition is committing;
+# the pages that come meanwhile are committed together TRANSACTION_INTERVAL_S after that commit began. So a
+# worker at light load commits each page as it comes, and a busy one about ten times a second a partition.
+# One transaction a page cost the broker ~4 ms of CPU a page and held a busy worker to 60-65 % of its
+# at_least_once rate (bench/RESULTS.md); Kafka Streams commits every 100 ms under exactly_once (its
+# commit.interval.ms). With TRANSACTION_MAX_PAGES pages of a partition waiting (small pages, or a slow
+# broker) the agent waits too.
+TRANSACTION_INTERVAL_S = 0.1
+TRANSACTION_MAX_PAGES = 100
+
+Output = tuple[str, bytes | None, bytes]  # topic, key, value
 
 pipeline_threads = ThreadPoolExecutor(max_workers=settings.agent_concurrency, thread_name_prefix="pipeline")
 in_delivery: deque[asyncio.Future] = deque()
 crashing: set[asyncio.Future] = set()
+waiting_pages: dict[TP, list[tuple[faust.EventT, list[Output]]]] = {}  # each partition's, for its next transaction
+committers: dict[TP, asyncio.Task] = {}  # a partition's while it has pages waiting or committed them lately
 
 
 def run_pipeline(raw: RawPage) -> PageResult:
@@ -87,9 +104,6 @@ async def clean_pages(stream: faust.StreamT) -> None:
         article = result.article  # its kept and dropped segments, counted by label, are all of them
         telemetry.record_page(result.timings, article.kept | article.dropped, len(result.facts))
         telemetry.PAGE_SECONDS.observe(time.perf_counter() - started)
-
-
-Output = tuple[str, bytes | None, bytes]  # topic, key, value
 
 
 def page_outputs(result: PageResult) -> list[Output]:
@@ -158,38 +172,101 @@ def stop_on_delivery_failure(event: faust.EventT, error: BaseException) -> None:
 
 
 async def publish_in_transaction(event: faust.EventT, outputs: list[Output]) -> None:
-    message = event.message
-    producer = app.producer  # faust's aiokafka driver; it owns one transactional producer per partition
-    transactional_id = f"{app.conf.id}-{app.assignor.group_for_topic(message.topic)}-{message.partition}"
+    """Leave a page's outputs for its partition's next transaction; the page is acknowledged when it commits."""
+    tp = event.message.tp
+    waiting_pages.setdefault(tp, []).append((event, outputs))
+    if tp not in committers:
+        committers[tp] = asyncio.ensure_future(commit_waiting_pages(tp))
+    while len(waiting_pages.get(tp, ())) >= TRANSACTION_MAX_PAGES and not crashing:
+        await asyncio.sleep(TRANSACTION_INTERVAL_S / 10)
+
+
+async def commit_waiting_pages(tp: TP) -> None:
+    """Commit a partition's waiting pages until none is left. Pages that came while a transaction committed
+    wait for the next one until TRANSACTION_INTERVAL_S after it began (or until TRANSACTION_MAX_PAGES wait)."""
+    loop = asyncio.get_running_loop()
+    try:
+        while pages := waiting_pages.pop(tp, None):
+            started = loop.time()
+            await commit(tp, pages)
+            if 0 < len(waiting_pages.get(tp, ())) < TRANSACTION_MAX_PAGES:
+                await asyncio.sleep(started + TRANSACTION_INTERVAL_S - loop.time())
+    except Exception as error:  # e.g. stopping a fenced producer failed: the partition's pages would wait for ever
+        stop_on_delivery_failure(pages[0][0], error)
+    finally:
+        del committers[tp]
+
+
+async def commit(tp: TP, pages: list[tuple[faust.EventT, list[Output]]]) -> None:
+    """Send the outputs of a partition's pages and the offset after the last in one transaction, and acknowledge
+    the pages once it commits. Pages read before a rebalance are left out (and their transaction aborted if it
+    came while they were sent): the consumer reads each partition it is given from its last commit, so they come
+    again, to this worker or another, and committing them too would publish them twice."""
+    fresh = [page for page in pages if page[0].message.generation_id == app.consumer_generation_id]
+    if len(fresh) < len(pages):
+        log_page("skipped_rebalanced", pages[0][0].message, pages=len(pages) - len(fresh))
+    if not (pages := fresh):
+        return
+    last = pages[-1][0].message
     for _ in range(2):  # a second time only with a fresh producer in place of a fenced one
-        if message.tp not in app.consumer.assignment():
-            log_page("skipped_revoked", message)  # the partition's new owner reads the page again
+        if crashing:
+            return  # the worker is stopping after a failed delivery: nothing more of it is committed
+        producer = await partition_producer(tp)
+        if producer is None:
+            log_page("skipped_revoked", last, pages=len(pages))  # the partition's new owner reads them again
             return
-        if transactional_id not in producer._transaction_producers:
-            # This worker owns the partition but its producer was fenced, e.g. by a worker that held
-            # the partition for a while: a new producer with the same id takes the partition's
-            # transactions back (and fences any producer still left from that time).
-            await producer.begin_transaction(transactional_id)
-        async with producer._trn_locks[transactional_id]:
-            transaction = producer._transaction_producers[transactional_id]
+        async with app.producer._trn_locks[transactional_id(tp)]:
             try:
-                for topic, key, value in outputs:
-                    await transaction.send(topic, value, key=key)
-                await transaction.send_offsets_to_transaction({message.tp: message.offset + 1}, app.conf.id)
-                await transaction.commit_transaction()
+                for _, outputs in pages:
+                    for topic, key, value in outputs:
+                        await producer.send(topic, value, key=key)
+                await producer.send_offsets_to_transaction({tp: last.offset + 1}, app.conf.id)
+                committed = last.generation_id == app.consumer_generation_id
+                await (producer.commit_transaction() if committed else producer.abort_transaction())
             except ProducerFenced:
-                # Nothing of the page was committed; this producer can do nothing more.
-                del producer._transaction_producers[transactional_id]
-                await transaction.stop()
-                log_page("fenced", message)
+                await retire(tp, producer, last)  # nothing of the pages was committed
                 continue
-            except BaseException:
-                await transaction.abort_transaction()  # the page is read again; nothing of it was committed
-                await transaction.begin_transaction()
-                raise
-            event.ack()
-            await transaction.begin_transaction()
-            return
+            except Exception as error:
+                if last.generation_id != app.consumer_generation_id:  # faust stopped the producer under it
+                    log_page("skipped_rebalanced", last, pages=len(pages))
+                else:  # the next worker reads the pages again, and its producer aborts this transaction
+                    stop_on_delivery_failure(pages[0][0], error)
+                return
+            try:
+                await producer.begin_transaction()  # for the partition's next pages
+            except ProducerFenced:
+                await retire(tp, producer, last)  # the next pages start a fresh producer
+        if committed:
+            for event, _ in pages:
+                event.ack()
+        else:
+            log_page("skipped_rebalanced", last, pages=len(pages))
+        return
+
+
+async def partition_producer(tp: TP) -> AIOKafkaProducer | None:
+    """The transactional producer of an assigned partition, in a transaction; None if the partition is not ours.
+    A producer is started for a partition whose producer was fenced, e.g. by a worker that held the partition
+    for a while: the new producer with the same id takes the partition's transactions back (and fences any
+    producer still left from that time)."""
+    if tp not in app.consumer.assignment():
+        return None
+    producers = app.producer  # faust's aiokafka driver; it owns one transactional producer per partition
+    if transactional_id(tp) not in producers._transaction_producers:
+        await producers.begin_transaction(transactional_id(tp))
+    return producers._transaction_producers.get(transactional_id(tp))
+
+
+def transactional_id(tp: TP) -> str:
+    return f"{app.conf.id}-{app.assignor.group_for_topic(tp.topic)}-{tp.partition}"
+
+
+async def retire(tp: TP, producer: AIOKafkaProducer, message: faust.types.Message) -> None:
+    """Stop a fenced producer (it can do nothing more) and forget it, unless a fresh one has taken its place."""
+    if app.producer._transaction_producers.get(transactional_id(tp)) is producer:
+        del app.producer._transaction_producers[transactional_id(tp)]
+    await producer.stop()
+    log_page("fenced", message)
 
 
 @app.task
