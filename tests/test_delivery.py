@@ -137,7 +137,8 @@ async def test_a_backlog_under_exactly_once_is_committed_in_few_transactions(top
     settings = await topics_for(processing_guarantee="exactly_once")
     messages = small_pages(1000, settings.app_id)
     await produce(settings, messages)  # all waiting when the worker starts
-    start_worker(settings)
+    port = free_port()
+    start_worker(settings, web_port=str(port))
     seen = await consume_until(settings, [settings.topic_articles],
                                lambda s: len(s[settings.topic_articles]) >= len(messages),
                                timeout=300, isolation_level="read_committed")
@@ -150,8 +151,11 @@ async def test_a_backlog_under_exactly_once_is_committed_in_few_transactions(top
     finally:
         await consumer.stop()
     markers = sum(ends.values()) - len(messages)
-    print(f"exactly_once backlog: pages {len(messages)}, transaction markers in the articles topic {markers}")
+    transactions = await metric_value(port, "worker_transactions_total")
+    print(f"exactly_once backlog: pages {len(messages)}, transactions {transactions:.0f}, "
+          f"their markers in the articles topic {markers}")
     assert 0 < markers < len(messages) / 4
+    assert transactions <= markers <= transactions * settings.topic_partitions  # each wrote to 1 to 4 partitions
 
 
 async def test_ten_thousand_mixed_messages_all_accounted_for(topics_for, start_worker):

@@ -237,6 +237,7 @@ async def commit(tp: TP, pages: list[tuple[faust.EventT, list[Output]]]) -> None
             except ProducerFenced:
                 await retire(tp, producer, last)  # the next pages start a fresh producer
         if committed:
+            telemetry.TRANSACTIONS.inc()
             for event, _ in pages:
                 event.ack()
         else:

@@ -13,6 +13,7 @@ PAGES_IN = Counter("worker_pages_in_total", "Raw page messages taken from the in
 ARTICLES_OUT = Counter("worker_articles_out_total", "Cleaned articles published")
 FACTS_OUT = Counter("worker_facts_out_total", "Metric records published")
 DEAD_LETTERS = Counter("worker_dead_letters_total", "Messages sent to the dead-letter topic", ["reason"])
+TRANSACTIONS = Counter("worker_transactions_total", "Transactions committed under exactly_once")
 SEGMENTS = Counter("worker_segments_total", "Segments classified, by label", ["label"])
 STAGE_SECONDS = Histogram(
     "worker_stage_seconds", "Time per page in each pipeline stage", ["stage"],
