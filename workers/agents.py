@@ -51,7 +51,7 @@ LOOP_TURN_CHARS = 40_000
 # the offset after the last (a group commit). A page is committed at once unless its partition is committing;
 # the pages that come meanwhile are committed together TRANSACTION_INTERVAL_S after that commit began. So a
 # worker at light load commits each page as it comes, and a busy one about ten times a second a partition.
-# One transaction a page cost the broker ~4 ms of CPU a page and held a busy worker to 60-65 % of its
+# One transaction a page cost the broker ~4 ms of CPU a page and held a busy worker to 60–64 % of its
 # at_least_once rate (bench/RESULTS.md); Kafka Streams commits every 100 ms under exactly_once (its
 # commit.interval.ms). With TRANSACTION_MAX_PAGES pages of a partition waiting (small pages, or a slow
 # broker) the agent waits too.
