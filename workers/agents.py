@@ -227,15 +227,15 @@ async def commit(tp: TP, pages: list[tuple[faust.EventT, list[Output]]]) -> None
                 await retire(tp, producer, last)  # nothing of the pages was committed
                 continue
             except Exception as error:
-                if last.generation_id != app.consumer_generation_id:  # faust stopped the producer under it
-                    log_page("skipped_rebalanced", last, pages=len(pages))
-                else:  # the next worker reads the pages again, and its producer aborts this transaction
-                    stop_on_delivery_failure(pages[0][0], error)
-                return
-            try:
-                await producer.begin_transaction()  # for the partition's next pages
-            except ProducerFenced:
-                await retire(tp, producer, last)  # the next pages start a fresh producer
+                if last.generation_id == app.consumer_generation_id:
+                    stop_on_delivery_failure(pages[0][0], error)  # the next worker's producer aborts this one
+                    return
+                committed = False  # a rebalance: faust stopped the producer under it
+            else:
+                try:
+                    await producer.begin_transaction()  # for the partition's next pages
+                except ProducerFenced:
+                    await retire(tp, producer, last)  # the next pages start a fresh producer
         if committed:
             telemetry.TRANSACTIONS.inc()
             for event, _ in pages:
@@ -252,10 +252,10 @@ async def partition_producer(tp: TP) -> AIOKafkaProducer | None:
     producer still left from that time)."""
     if tp not in app.consumer.assignment():
         return None
-    producers = app.producer  # faust's aiokafka driver; it owns one transactional producer per partition
-    if transactional_id(tp) not in producers._transaction_producers:
-        await producers.begin_transaction(transactional_id(tp))
-    return producers._transaction_producers.get(transactional_id(tp))
+    producers, name = app.producer, transactional_id(tp)  # faust's driver: one transactional producer a partition
+    if name not in producers._transaction_producers:
+        await producers.begin_transaction(name)
+    return producers._transaction_producers.get(name)
 
 
 def transactional_id(tp: TP) -> str:

@@ -29,8 +29,9 @@ MAX_MESSAGE_BYTES = 32 * 1024 * 1024  # above the page cap, so an article of a c
 # One page's outputs (an article, its facts and ~170 segments) go out together: one batch per partition.
 PRODUCER_BATCH_BYTES = 1024 * 1024
 # Under exactly_once a transaction's outputs wait in the producer up to this long, so that they go out in
-# one request at its commit (which sends at once): a request a message fell behind at 70 pages/s. Under at_least_once outputs leave at the event loop's next turn, which the agent gives often
-# (agents.py), and the producer's one request in flight to a broker gathers the outputs that come meanwhile.
+# one request at its commit (which sends at once): a request a message fell behind at 70 pages/s. Under
+# at_least_once outputs leave at the event loop's next turn, which the agent gives often (agents.py), and
+# the producer's one request in flight to a broker gathers the outputs that come meanwhile.
 TRANSACTION_LINGER_S = 0.01
 # What the consumer asks for per partition and fetch: the Kafka client's own default. A larger first
 # message still comes whole (the broker returns it past the limit), so pages up to the size cap and beyond
