@@ -232,6 +232,11 @@ async def send(settings: Settings, messages: list[tuple[bytes, bytes]], rate: fl
     return sent_at
 
 
+def median_round(ratios: list[float], rounds: list):
+    """The round whose ratio is the median of `ratios` (the lower middle one of an even count)."""
+    return rounds[ratios.index(statistics.median_low(ratios))]
+
+
 def peak_rss_kb(pid: int) -> int:
     """VmHWM: the most resident memory the process has had."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -272,14 +277,15 @@ async def measure_stream(bootstrap: str, logs: Path, lines: list[bytes], offline
     # Likewise each two-worker run against the one-worker runs just before and just after it; the median of
     # TWO_WORKER_REPEATS such rounds is the figure (a single one read 1.55–1.83 on this machine, bench/RESULTS.md).
     two_messages = stream_messages(lines, 2 * len(one_messages) // len(lines))
-    one_after, scale_rounds = first, []
-    for _ in range(TWO_WORKER_REPEATS):
-        one_before, two, one_after = one_after, await stream(two_messages, workers=2), await stream(one_messages)
+    scale_rounds: list[tuple[float, StreamRun]] = []
+
+    async def two_worker_round(one_before: StreamRun) -> StreamRun:
+        two = await stream(two_messages, workers=2)
+        one_after = await stream(one_messages)
         scale_rounds.append((two.pages_per_s / ((one_before.pages_per_s + one_after.pages_per_s) / 2), two))
-    ratios = [ratio for ratio, _ in scale_rounds]
-    median_ratio, two = scale_rounds[ratios.index(statistics.median_low(ratios))]
-    figures |= {"two_workers_pages_per_s": two.pages_per_s, "two_workers_per_one": median_ratio,
-                "two_workers_per_one_runs": ratios, "cpu_ms_per_page_two_workers": two.cpu_ms_per_page}
+        return one_after
+
+    one_after = await two_worker_round(first)
 
     # The same pages under exactly_once, against the one-worker run just before it.
     transactional = await stream(one_messages, guarantee="exactly_once")
@@ -295,13 +301,20 @@ async def measure_stream(bootstrap: str, logs: Path, lines: list[bytes], offline
         figures |= {f"p50_ms_{guarantee}": percentile(run.latencies_ms, 0.50),
                     f"p99_ms_{guarantee}": percentile(run.latencies_ms, 0.99)}
 
-    # More one-worker runs, each between two offline measurements, after the rest: the stream figure is the
-    # median run's. They come last because the first appends to a run's new partitions wait longer on this
-    # machine's disk the more runs the broker has taken (bench/RESULTS.md): the latency figures are taken
-    # where they always were.
+    # More rounds of each, after the rest: the figures are the median rounds'. They come last because the first
+    # appends to a run's new partitions wait longer on this machine's disk the more runs the broker has taken
+    # (bench/RESULTS.md): the latency figures are taken where they always were.
+    one_after = await stream(one_messages)
+    for _ in range(TWO_WORKER_REPEATS - 1):
+        one_after = await two_worker_round(one_after)
+    ratios = [ratio for ratio, _ in scale_rounds]
+    median_ratio, two = median_round(ratios, scale_rounds)
+    figures |= {"two_workers_pages_per_s": two.pages_per_s, "two_workers_per_one": median_ratio,
+                "two_workers_per_one_runs": ratios, "cpu_ms_per_page_two_workers": two.cpu_ms_per_page}
+
     brackets += [await bracketed_one_worker_run() for _ in range(STREAM_REPEATS - 1)]
     ratios = [run.pages_per_s / ((before + after) / 2) for run, before, after in brackets]
-    one, before, after = brackets[ratios.index(statistics.median_low(ratios))]
+    one, before, after = median_round(ratios, brackets)
     offline_around = (before + after) / 2
     figures |= {"stream_pages_per_s": one.pages_per_s, "offline_before_stream": before,
                 "offline_after_stream": after, "stream_per_offline": one.pages_per_s / offline_around,
