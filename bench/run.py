@@ -260,7 +260,7 @@ async def measure_stream(bootstrap: str, logs: Path, lines: list[bytes], offline
     # just before and just after it.
     one_messages = stream_messages(lines, passes_for(seconds, offline_rate, len(lines)))
 
-    measured: list[StreamRun] = []  # every run below, for the workers' peak RSS
+    measured: list[StreamRun] = []  # every run below, for the workers' peak RSS and the dead letters
 
     async def stream(messages: list[tuple[bytes, bytes]], **options) -> StreamRun:
         measured.append(run := await run_stream(bootstrap, logs, messages, broker_pid=broker_pid, **options))
@@ -307,10 +307,10 @@ async def measure_stream(bootstrap: str, logs: Path, lines: list[bytes], offline
     one_after = await stream(one_messages)
     for _ in range(TWO_WORKER_REPEATS - 1):
         one_after = await two_worker_round(one_after)
-    ratios = [ratio for ratio, _ in scale_rounds]
-    median_ratio, two = median_round(ratios, scale_rounds)
+    scale_ratios = [ratio for ratio, _ in scale_rounds]
+    median_ratio, two = median_round(scale_ratios, scale_rounds)
     figures |= {"two_workers_pages_per_s": two.pages_per_s, "two_workers_per_one": median_ratio,
-                "two_workers_per_one_runs": ratios, "cpu_ms_per_page_two_workers": two.cpu_ms_per_page}
+                "two_workers_per_one_runs": scale_ratios, "cpu_ms_per_page_two_workers": two.cpu_ms_per_page}
 
     brackets += [await bracketed_one_worker_run() for _ in range(STREAM_REPEATS - 1)]
     ratios = [run.pages_per_s / ((before + after) / 2) for run, before, after in brackets]
