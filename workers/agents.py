@@ -264,8 +264,9 @@ def transactional_id(tp: TP) -> str:
 
 async def retire(tp: TP, producer: AIOKafkaProducer, message: faust.types.Message) -> None:
     """Stop a fenced producer (it can do nothing more) and forget it, unless a fresh one has taken its place."""
-    if app.producer._transaction_producers.get(transactional_id(tp)) is producer:
-        del app.producer._transaction_producers[transactional_id(tp)]
+    producers = app.producer._transaction_producers
+    if producers.get(name := transactional_id(tp)) is producer:
+        del producers[name]
     await producer.stop()
     log_page("fenced", message)
 
