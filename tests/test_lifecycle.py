@@ -1,11 +1,14 @@
-"""A worker's life: a huge page does not starve heartbeats; SIGTERM commits only what was published; a
-worker whose broker is gone stops by itself instead of retrying for ever, and when told to stop."""
+"""A worker's life: a huge page does not starve heartbeats; faust's folder is where DATA_DIR says; SIGTERM
+commits only what was published; a worker whose broker is gone stops by itself instead of retrying for ever,
+and when told to stop."""
 from __future__ import annotations
 
 import asyncio
 import signal
+import tempfile
 import time
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import orjson
 import pytest
@@ -50,6 +53,9 @@ async def test_one_mib_page_keeps_the_group_stable(topics_for, start_worker, dev
     stall = await metric_value(port, "worker_event_loop_stall_max_seconds")
     print(f"longest event-loop stall with a 1 MiB page: {stall * 1000:.0f} ms")
     assert generations_joined((tmp_path / "worker0.log").read_text()) == 1  # no rebalance
+    # spawn_worker sets DATA_DIR beside the log: nothing of the run is left in the shared temporary folder
+    assert (tmp_path / "worker0.data").is_dir()
+    assert not (Path(tempfile.gettempdir()) / f"{settings.app_id}-data").exists()
 
 
 async def committed_offsets(settings) -> dict[int, int]:

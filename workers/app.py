@@ -186,7 +186,7 @@ def create_app(settings: Settings) -> faust.App:
         web_enabled=True,
         web_bind=settings.web_host,
         web_port=settings.web_port,
-        datadir=Path(tempfile.gettempdir()) / f"{settings.app_id}-data",
+        datadir=settings.data_dir or Path(tempfile.gettempdir()) / f"{settings.app_id}-data",
         Worker=Worker,
     )
 

@@ -223,8 +223,10 @@ async def answers(bootstrap: str, timeout: float = 5.0, **client_options) -> boo
 
 
 def spawn_worker(bootstrap: str, log_path: Path, **env: str) -> subprocess.Popen:
-    """Start `python -m workers worker` against `bootstrap`; settings come as environment variables."""
+    """Start `python -m workers worker` against `bootstrap`; settings come as environment variables.
+    faust's folder goes beside the log, so that it goes with the run's other files."""
     environment = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "WEB_PORT": str(free_port()),
+                   "DATA_DIR": str(log_path.with_suffix(".data")),
                    "PYTHONUNBUFFERED": "1", **{k.upper(): v for k, v in env.items()}}
     return subprocess.Popen(
         [sys.executable, "-m", "workers", "worker"],

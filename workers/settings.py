@@ -5,6 +5,7 @@ Every field maps to an upper-case variable of the same name, e.g. `KAFKA_BOOTSTR
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
@@ -47,6 +48,8 @@ class Settings(BaseSettings):
 
     web_host: str = "127.0.0.1"
     web_port: int = Field(6066, description="Health, metrics and inspection page")
+    data_dir: Path | None = Field(None, description="faust's local folder (the worker keeps nothing in it); "
+                                                    "default: <APP_ID>-data in the system's temporary folder")
     log_level: str = "info"
     log_json: bool = Field(False, description="One JSON object per log line")
     # A line for every page processed costs about 0.15 ms of a page's ~7 ms in a busy worker
