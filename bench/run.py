@@ -275,7 +275,7 @@ async def measure_stream(bootstrap: str, logs: Path, lines: list[bytes], offline
     first = brackets[0][0]
 
     # Likewise each two-worker run against the one-worker runs just before and just after it; the median of
-    # TWO_WORKER_REPEATS such rounds is the figure (a single one read 1.55–1.83 on this machine, bench/RESULTS.md).
+    # TWO_WORKER_REPEATS such rounds is the figure (a single one read 1.52–1.85 on this machine, bench/RESULTS.md).
     two_messages = stream_messages(lines, 2 * len(one_messages) // len(lines))
     scale_rounds: list[tuple[float, StreamRun]] = []
 
