@@ -13,9 +13,10 @@ import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from workers.app import FETCH_MAX_WAIT_MS, create_app
+from workers.app import create_app
 from workers.localkafka import free_port
 from workers.settings import Settings
+from workers.transport import FETCH_MAX_WAIT_MS
 
 from .conftest import ROOT, consume_until, produce, wait_until_ready, web_get
 

@@ -5,10 +5,14 @@ root handler formats every record as one plain line or one JSON object per line.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
+import time
 
 import faust
+
+from . import telemetry
 
 log = logging.getLogger("workers.pages")
 # The Kafka client logs every failed attempt to reach a broker, and with its broker gone it can try
@@ -84,3 +88,14 @@ def log_summary(done: dict[str, int], seconds: float) -> None:
     log.info("pages in the last %.0f s: %d processed (%.1f/s), %d dead-lettered, %d facts", seconds,
              done["processed"], done["processed"] / seconds, done["dead_lettered"], done["facts"],
              extra={"event": "summary", "seconds": round(seconds, 3), **done})
+
+
+async def summarise_pages(interval_s: float) -> None:
+    """Every `interval_s`, one log line of what the worker did meanwhile (none while it had nothing to do)."""
+    since, before = time.monotonic(), telemetry.page_totals()
+    while True:
+        await asyncio.sleep(interval_s)
+        now, totals = time.monotonic(), telemetry.page_totals()
+        if totals != before:
+            log_summary({name: totals[name] - before[name] for name in totals}, now - since)
+        since, before = now, totals

@@ -59,8 +59,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def one_page_at_a_time_under_exactly_once(self) -> "Settings":
-        # Each page commits its own offset in its transaction; two pages of a partition in flight could
-        # commit out of order and move the committed offset backwards.
+        # A partition's waiting pages are committed with the offset after the last of them (delivery.py):
+        # pages processed at once could be published out of order, and a later page's offset would
+        # commit an earlier page that is still in the pipeline.
         if self.processing_guarantee == "exactly_once" and self.agent_concurrency != 1:
             raise ValueError("exactly_once needs AGENT_CONCURRENCY=1 (scale with more worker processes)")
         return self

@@ -7,6 +7,8 @@ from functools import cache
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from .pipeline import PageResult
+
 STALL_PROBE_INTERVAL_S = 0.05
 
 PAGES_IN = Counter("worker_pages_in_total", "Raw page messages taken from the input topic")
@@ -37,13 +39,15 @@ def labelled(metric: Counter | Histogram, value: str) -> Counter | Histogram:
     return metric.labels(value)
 
 
-def record_page(timings: dict[str, float], segments_by_label: dict[str, int], facts: int) -> None:
-    for stage, seconds in timings.items():
+def record_page(result: PageResult) -> None:
+    """Count a page whose outputs were published."""
+    for stage, seconds in result.timings.items():
         labelled(STAGE_SECONDS, stage).observe(seconds)
-    for label, count in segments_by_label.items():
+    article = result.article  # its kept and dropped segments, counted by label, are all of them
+    for label, count in (article.kept | article.dropped).items():
         labelled(SEGMENTS, label).inc(count)
     ARTICLES_OUT.inc()
-    FACTS_OUT.inc(facts)
+    FACTS_OUT.inc(len(result.facts))
 
 
 def page_totals() -> dict[str, int]:
