@@ -177,10 +177,10 @@ def test_case(case: dict) -> None:
 def test_speed_on_a_long_body() -> None:
     body = "\n".join(c["sentence"] for c in CASE_TABLE)[:10_000]
     extract_facts(body, 2023)
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: the machine's other processes do not count
     for _ in range(5):
         extract_facts(body, 2023)
-    per_call = (time.perf_counter() - start) / 5
+    per_call = (time.process_time() - start) / 5
     assert per_call < 0.05, per_call
 
 

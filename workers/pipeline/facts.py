@@ -53,24 +53,25 @@ REJECTIONS = {
     "no_unit": "a numeral with a multiplier but no unit, outside a money context",
     "malformed": "zero, or a count with a fraction",
 }
-# Named formulas and slogans: counts in them are names, not statistics.
+# Named formulas, slogans and idioms: numerals in them are names, not statistics.
 NAMED_FORMULAS = (
+    "一成不变", "九年义务教育", "一五一十", "三五成群", "十全十美", "三番五次", "一石二鸟", "一举两得", "九牛一毛", "一年四季",
     "两个维护", "四个意识", "四个自信", "四个全面", "两个确立", "三个代表", "五位一体", "两个一百年",
     "三个务必", "四个伟大", "两个大局", "四个面向", "四个最严", "六个回归", "三个转变",
 )
-FORMULA_HEAD = "两三四五六七八九"
+FORMULA_HEADS = frozenset(word[0] for word in NAMED_FORMULAS)
 CODE_BEFORE = ("代码", "编号", "型号", "账号", "批号", "证号", "邮编", "车牌", "工号", "学号", "编码")
 PHONE_BEFORE = ("电话", "热线", "拨打", "致电", "手机", "联系方式", "传真", "咨询")
 CODE_RE = re.compile(r"[0-9A-Za-z]{4,}")
 PHONE_RE = re.compile(r"(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{7,8})")
 CONTEXT_LOOKBACK = 6
 THRESHOLD_WORDS = ("以上", "以下")
-NOT_NOUN_START = "是为有在将已均占达的和或及至到，"
-CHANGE_VERBS = ("到", "至", "为", "达", "增", "降", "减", "是")
+NOT_NOUN_START = "是为有在将已均占达的和或及至到"
+CHANGE_VERBS = ("到", "至", "达", "增", "降", "减")
 # Quantities in which 一 is an amount (一美元, 一成, 一倍), never an article.
 AMOUNT_QUANTITIES = frozenset({"money", "percent", "multiple", "fraction"})
 # A year counts as a duration only in these contexts (3年来, 用时2年); otherwise it is a date.
-YEAR_DURATION_AFTER = ("以来", "来", "间", "内", "里", "多", "时间", "之久", "有余")
+YEAR_DURATION_AFTER = ("以来", "来", "间", "内", "里", "多", "时间", "之久", "有余", "后", "前")
 DURATION_VERBS = ("用时", "用了", "仅用", "历时", "耗时", "花了", "长达", "整整", "连续", "经过", "已有")
 MAX_DURATION_YEARS = 200
 # Scope durations (3年来) measure a span; the rest measure how long something took.
@@ -269,11 +270,11 @@ def _accepted(
 def _rejection(norm: str, q: Quantity, clause_end: int, formula_numbers: frozenset[Decimal]) -> str | None:
     """Why a candidate that looks like a fact is not one: a name, a date, an ordinal, a code …"""
     before, after = norm[max(0, q.start - CONTEXT_LOOKBACK):q.start], norm[q.tail:q.tail + 4]
-    if before.endswith("第"):
-        return "ordinal"
+    if before.endswith("第") or (q.quantity == "count" and norm.startswith("二", q.start) and q.end - q.start == 2):
+        return "ordinal"  # 第四届; 二次加工 (secondary): a count of two is 两
     if before[-1:] in QUOTE_OPEN and before and any(c in QUOTE_CLOSE for c in norm[q.end:q.end + MAX_QUOTED_NAME]):
         return "name"  # “24小时”服务, “六个回归”
-    if q.chinese and norm[q.start] in FORMULA_HEAD and norm.startswith(NAMED_FORMULAS, q.start):
+    if q.chinese and norm[q.start] in FORMULA_HEADS and norm.startswith(NAMED_FORMULAS, q.start):
         return "name"
     if any(word in before for word in PHONE_BEFORE) and PHONE_RE.match(norm, q.start):
         return "phone"
@@ -298,6 +299,8 @@ def _rejection(norm: str, q: Quantity, clause_end: int, formula_numbers: frozens
 def _is_year_duration(norm: str, q: Quantity) -> bool:
     if q.value > MAX_DURATION_YEARS:
         return False
+    if q.chinese or q.qualifier in ("approx", "at_least", "range"):
+        return True  # 十几年, 六七年, 三年, 2~3年: a date in Chinese numerals is written digit by digit (二〇一八年)
     after = norm[q.tail:q.tail + 2]
     before = norm[max(0, q.start - 3):q.start]
     return after.startswith(YEAR_DURATION_AFTER) or q.tail > q.end or before.endswith(DURATION_VERBS)
@@ -305,12 +308,16 @@ def _is_year_duration(norm: str, q: Quantity) -> bool:
 
 def _modifies_noun(norm: str, q: Quantity, clause_end: int) -> bool:
     """True when a bounded figure qualifies the noun after it: 以上/以下 right before a noun (1.2米以下儿童),
-    or a noun and then another figure with no verb of change between (10亿元以上项目49个)."""
+    or a noun and then another figure with no verb of change between (三成以上的消费者占…超过20%,
+    超过1亿元的项目5个)."""
     rest = norm[q.tail:clause_end]
     if not rest or rest[0] in "，,。；;、（(":
         return False
-    if norm.startswith(THRESHOLD_WORDS, q.end) and "\u4e00" <= rest[0] <= "\u9fff" and rest[0] not in NOT_NOUN_START:
+    post = norm.startswith(THRESHOLD_WORDS, q.end)
+    if post and "\u4e00" <= rest[0] <= "\u9fff" and rest[0] not in NOT_NOUN_START:
         return True
+    if not post and (rest[0] != "的" or q.quantity in ("percent", "fraction")):
+        return False  # 超6成受访商家…, 超5成的司机: a share of a group, not a class boundary
     m = QUANTITY_RE.search(rest)
     return m is not None and not any(word in rest[:m.start()] for word in CHANGE_VERBS)
 
