@@ -55,7 +55,7 @@ REJECTIONS = {
 }
 # Named formulas, slogans and idioms: numerals in them are names, not statistics.
 NAMED_FORMULAS = (
-    "一成不变", "九年义务教育", "一五一十", "三五成群", "十全十美", "三番五次", "一石二鸟", "一举两得", "九牛一毛", "一年四季",
+    "一成不变", "九年义务教育", "十天半月", "十天半个月", "一年半载", "一五一十", "三五成群", "十全十美", "三番五次", "一石二鸟", "一举两得", "九牛一毛", "一年四季",
     "两个维护", "四个意识", "四个自信", "四个全面", "两个确立", "三个代表", "五位一体", "两个一百年",
     "三个务必", "四个伟大", "两个大局", "四个面向", "四个最严", "六个回归", "三个转变",
 )
@@ -299,8 +299,8 @@ def _rejection(norm: str, q: Quantity, clause_end: int, formula_numbers: frozens
 def _is_year_duration(norm: str, q: Quantity) -> bool:
     if q.value > MAX_DURATION_YEARS:
         return False
-    if q.chinese or q.qualifier in ("approx", "at_least", "range"):
-        return True  # 十几年, 六七年, 三年, 2~3年: a date in Chinese numerals is written digit by digit (二〇一八年)
+    if q.chinese or q.qualifier in ("approx", "at_least", "range") or q.value != q.value.to_integral_value():
+        return True  # 十几年, 六七年, 三年, 2~3年, 3年半: a date in Chinese numerals is written digit by digit (二〇一八年)
     after = norm[q.tail:q.tail + 2]
     before = norm[max(0, q.start - 3):q.start]
     return after.startswith(YEAR_DURATION_AFTER) or q.tail > q.end or before.endswith(DURATION_VERBS)
@@ -314,8 +314,8 @@ def _modifies_noun(norm: str, q: Quantity, clause_end: int) -> bool:
     if not rest or rest[0] in "，,。；;、（(":
         return False
     post = norm.startswith(THRESHOLD_WORDS, q.end)
-    if post and "\u4e00" <= rest[0] <= "\u9fff" and rest[0] not in NOT_NOUN_START:
-        return True
+    if post and q.quantity != "count" and "\u4e00" <= rest[0] <= "\u9fff" and rest[0] not in NOT_NOUN_START:
+        return True  # (a count before its noun counts it: 6项以上知名品牌)
     if not post and (rest[0] != "的" or q.quantity in ("percent", "fraction")):
         return False  # 超6成受访商家…, 超5成的司机: a share of a group, not a class boundary
     m = QUANTITY_RE.search(rest)

@@ -187,13 +187,15 @@ _DURATION_FIRST = r"(?P<d1u>年|天|个?小时|分钟?)(?:零|又)?"
 _DURATION_SECOND = r"(?P<d2u>个多月|个月|小时|分钟?|秒钟?)"
 _HALF_UNITS = r"(?:天|年|个?小时|个?月|周|个?星期)"
 # Characters that, right before a numeral, make it part of a code, a rate base or another number.
-NOT_BEFORE_NUMERAL = "每前几数No#+/_.%^=@"
+NOT_BEFORE_NUMERAL = "每几数No#+/_.%^=@"
+NOW_BEFORE_QIAN = "当目此之日以眼"  # 当前, 目前, 此前 …: words of time that end in 前
 
 _SYMBOL_FIRSTS = re.escape("".join(sorted({s[0] for s in MONEY_SYMBOLS})))
 QUANTITY_RE = re.compile(
     starting_with(  # every quantity starts with a numeral, an estimate word or a currency symbol
         f"{NUMERAL_FIRST_CHARS}百数几上成千{_SYMBOL_FIRSTS}",
         rf"(?<![0-9{CN_NUMERAL_CHARS}{re.escape(NOT_BEFORE_NUMERAL)}])(?<!\d:)"  # not 9:45, not 3.5.1
+        rf"(?:(?<!前)|(?<=[{NOW_BEFORE_QIAN}]前))"  # 前三季度 is a period, 当前6亿桶 a quantity
         rf"(?:(?<![A-Za-z])|(?=[{CN_NUMERAL_CHARS}数几上成]))(?:"  # A380 is a name; podman两个容器 a count
         + "|".join((
             rf"(?P<sym>{_SYMBOL})\s?(?P<snum>{_NUM})(?P<smult>{_MULT})?"
