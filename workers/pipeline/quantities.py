@@ -224,7 +224,10 @@ PRE_QUALIFIERS = (  # longest first, so 不超过 is not read as 超过
     ("不到", "at_most"), ("不足", "at_most"), ("最多", "at_most"), ("少于", "at_most"), ("约", "approx"),
     ("近", "approx"), ("逾", "at_least"), ("超", "at_least"),
 )
-CURRENCY_BEFORE = "人民币"
+WORDS_AFTER_QUALIFIER = ("人民币", "了")
+# Words after a figure that start with a post-qualifier but are nouns (13份多边协定, 3个余额宝账户).
+NOUNS_AFTER_FIGURE = ("多边", "多元", "多种", "多样", "多方", "多功能", "多层", "多维", "多媒体", "多彩", "多式",
+                      "余额", "余热", "余量", "内容", "内部", "内地", "内外", "内资", "上下游", "以上述")
 PRE_QUALIFIER_ENDS = frozenset(word[-1] for word, _ in PRE_QUALIFIERS)
 RATE_RE = re.compile(r"每(?P<per>[^，,；;。、\d]{1,6})$")
 RATE_LOOKBACK = 8
@@ -238,7 +241,9 @@ DURATION_STEPS = {  # (first unit, second unit) → (unit of the sum, how many s
 }
 HALF_UNITS = {"天": "day", "年": "year", "小时": "hour", "个小时": "hour", "月": "month", "个月": "month",
               "周": "week", "星期": "week", "个星期": "week"}
-BELOW_ZERO = ("零下", "-", "负", "−")
+MINUS_SIGNS = ("-", "−", "负")
+BELOW_ZERO = ("零下", *MINUS_SIGNS)
+SIGNED_QUANTITIES = frozenset({"temperature", "percent", "percentage_point"})
 FRACTION_PLACES = Decimal("0.000001")
 
 
@@ -414,7 +419,7 @@ def _plain_quantity(m: re.Match[str]) -> Quantity | None:
     if word:
         end = m.end("rmb") if m["rmb"] else m.end("unit")
     else:
-        end = m.end("mult") if mult else m.end("num")
+        end = max(m.end("mult"), m.end("num2"), m.end("num"))  # 奖金500万, 投资100亿～120亿
     return _finish(m, Quantity(m.start(), end, m.end(), value, info.unit, info.quantity, qualifier, low, high, word,
                                chinese))
 
@@ -422,13 +427,15 @@ def _plain_quantity(m: re.Match[str]) -> Quantity | None:
 def _finish(m: re.Match[str], q: Quantity) -> Quantity:
     """The qualifier written after or before the figure, and the rate it is given per."""
     qualifier = q.qualifier
-    if qualifier == "exact" and m["post"]:
+    if m["post"] in POST_QUALIFIERS and m.string.startswith(NOUNS_AFTER_FIGURE, q.end):
+        q = q._replace(tail=q.end)  # 13份多边协定: 多 starts the noun a count counts
+    elif qualifier == "exact" and m["post"]:
         qualifier = POST_QUALIFIERS[m["post"]]
     if qualifier == "exact":
         qualifier = pre_qualifier(m.string, m.start())
     per = PER_WORDS[m["per"]] if m["per"] else _rate_before(m.string, m.start())
-    if q.quantity == "temperature" and (sign := _below_zero(m.string, q.start)):
-        q = q._replace(start=q.start - sign, value=-q.value)  # -22.2℃, 零下5摄氏度
+    if q.quantity in SIGNED_QUANTITIES and q.low is None and (sign := _below_zero(m.string, q.start, q.quantity)):
+        q = q._replace(start=q.start - sign, value=-q.value)  # -22.2℃, 零下5摄氏度, 增速为-6.1%
     if per or qualifier != q.qualifier:
         end = q.end
         if m["per"] and m.end("per") > q.end:
@@ -437,9 +444,13 @@ def _finish(m: re.Match[str], q: Quantity) -> Quantity:
     return q
 
 
-def _below_zero(norm: str, start: int) -> int:
-    """Length of the minus sign or 零下 before a temperature, 0 if none."""
-    return next((len(w) for w in BELOW_ZERO if norm.startswith(w, start - len(w))), 0)
+def _below_zero(norm: str, start: int, quantity: str) -> int:
+    """Length of the minus sign (or 零下, for a temperature) before a figure, 0 if none. A minus after a
+    digit is a range's dash (5-6%), not a sign."""
+    for word in BELOW_ZERO if quantity == "temperature" else MINUS_SIGNS:
+        if norm.startswith(word, start - len(word)) and not norm[start - len(word) - 1:start - len(word)].isdigit():
+            return len(word)
+    return 0
 
 
 def _rate_before(norm: str, start: int) -> str | None:
@@ -459,8 +470,10 @@ def _rate_before(norm: str, start: int) -> str | None:
 
 def pre_qualifier(norm: str, start: int) -> str:
     """约/近/超过/不到 … written just before the figure (or before 人民币 and the figure)."""
-    if norm.startswith(CURRENCY_BEFORE, start - len(CURRENCY_BEFORE)):
-        start -= len(CURRENCY_BEFORE)
+    for word in WORDS_AFTER_QUALIFIER:  # 约合人民币3亿元, 超过了20%
+        if norm.startswith(word, start - len(word)):
+            start -= len(word)
+            break
     if start == 0 or norm[start - 1] not in PRE_QUALIFIER_ENDS:
         return "exact"  # most figures: no qualifier word ends on the character before
     for word, qualifier in PRE_QUALIFIERS:
