@@ -72,7 +72,7 @@ CHANGE_VERBS = ("到", "至", "达", "增", "降", "减")
 AMOUNT_QUANTITIES = frozenset({"money", "percent", "multiple", "fraction"})
 # A year counts as a duration only in these contexts (3年来, 用时2年); otherwise it is a date.
 YEAR_DURATION_AFTER = ("以来", "来", "间", "内", "里", "多", "时间", "之久", "有余", "后", "前")
-DURATION_VERBS = ("用时", "用了", "仅用", "历时", "耗时", "花了", "长达", "整整", "连续", "经过", "已有")
+DURATION_VERBS = ("用时", "用了", "仅用", "历时", "耗时", "花了", "长达", "整整", "连续", "经过", "已有", "未来", "过去", "最近")
 MAX_DURATION_YEARS = 200
 # Scope durations (3年来) measure a span; the rest measure how long something took.
 SCOPE_DURATION_AFTER = ("以来", "来", "间", "里")

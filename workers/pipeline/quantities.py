@@ -208,12 +208,12 @@ QUANTITY_RE = re.compile(
             rf"|(?:(?P<low_unit>{_UNIT})?{_RANGE_SEP}(?P<num2>{_NUMERAL}))?"
             rf"(?P<approx>[多余])?(?P<mult>{_MULT})?(?:(?P<unit>{_UNIT})(?P<rmb>人民币)?|(?P<bare>(?<=[万亿]))))",
         ))
-        + rf")(?:(?:/|每)(?P<per>{_PER}))?(?P<post>以上|以下|以内|左右|上下|多|余|内|不到)?",
+        + rf")(?:(?:/|每)(?P<per>{_PER}))?(?P<post>以上|以下|以内|之内|左右|上下|多|余|内|不到)?",
     )
 )
 POST_QUALIFIERS = {
     "以上": "at_least", "以下": "at_most", "以内": "at_most", "内": "at_most", "左右": "approx",
-    "上下": "approx", "多": "approx", "余": "approx", "不到": "at_most",
+    "上下": "approx", "多": "approx", "余": "approx", "不到": "at_most", "之内": "at_most",
 }
 # Qualifiers written before the figure. Characters before 约/近/超 that make them part of another
 # word (签约, 最近, 赶超).
