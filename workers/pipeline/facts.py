@@ -62,11 +62,13 @@ NAMED_FORMULAS = (
 FORMULA_HEADS = frozenset(word[0] for word in NAMED_FORMULAS)
 CODE_BEFORE = ("代码", "编号", "型号", "账号", "批号", "证号", "邮编", "车牌", "工号", "学号", "编码")
 PHONE_BEFORE = ("电话", "热线", "拨打", "致电", "手机", "联系方式", "传真", "咨询")
+ORDINAL_LIST_RE = re.compile(r"第[^第、，。]{1,3}、$")  # 第三、四位
+SESSION_RE = re.compile(r"[一二三四五六七八九]中全会|全国人大|人大|政协|党代会|中央")
 CODE_RE = re.compile(r"[0-9A-Za-z]{4,}")
 PHONE_RE = re.compile(r"(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{7,8})")
 CONTEXT_LOOKBACK = 6
 THRESHOLD_WORDS = ("以上", "以下")
-NOT_NOUN_START = "是为有在将已均占达的和或及至到"
+NOT_NOUN_START = "是为有在将已均占达的和或及至到降升增减涨跌"
 CHANGE_VERBS = ("到", "至", "达", "增", "降", "减")
 # Quantities in which 一 is an amount (一美元, 一成, 一倍), never an article.
 AMOUNT_QUANTITIES = frozenset({"money", "percent", "multiple", "fraction"})
@@ -270,8 +272,8 @@ def _accepted(
 def _rejection(norm: str, q: Quantity, clause_end: int, formula_numbers: frozenset[Decimal]) -> str | None:
     """Why a candidate that looks like a fact is not one: a name, a date, an ordinal, a code …"""
     before, after = norm[max(0, q.start - CONTEXT_LOOKBACK):q.start], norm[q.tail:q.tail + 4]
-    if before.endswith("第") or (q.quantity == "count" and norm.startswith("二", q.start) and q.end - q.start == 2):
-        return "ordinal"  # 第四届; 二次加工 (secondary): a count of two is 两
+    if before.endswith("第") or ORDINAL_LIST_RE.search(before) or _ordinal_count(norm, q, after):
+        return "ordinal"  # 第四届, 第三、四位, 十八届三中全会, 二次加工
     if before[-1:] in QUOTE_OPEN and before and any(c in QUOTE_CLOSE for c in norm[q.end:q.end + MAX_QUOTED_NAME]):
         return "name"  # “24小时”服务, “六个回归”
     if q.chinese and norm[q.start] in FORMULA_HEADS and norm.startswith(NAMED_FORMULAS, q.start):
@@ -296,10 +298,17 @@ def _rejection(norm: str, q: Quantity, clause_end: int, formula_numbers: frozens
     return None
 
 
+def _ordinal_count(norm: str, q: Quantity, after: str) -> bool:
+    """Counts that are ordinals without 第: 二次加工 (secondary: a count of two is 两), 十八届三中全会."""
+    if q.quantity != "count":
+        return False
+    return (norm.startswith("二", q.start) and q.end - q.start == 2) or (q.unit == "届" and SESSION_RE.match(after) is not None)
+
+
 def _is_year_duration(norm: str, q: Quantity) -> bool:
     if q.value > MAX_DURATION_YEARS:
         return False
-    if q.chinese or q.qualifier in ("approx", "at_least", "range") or q.value != q.value.to_integral_value():
+    if q.chinese or q.qualifier != "exact" or q.value != q.value.to_integral_value():
         return True  # 十几年, 六七年, 三年, 2~3年, 3年半: a date in Chinese numerals is written digit by digit (二〇一八年)
     after = norm[q.tail:q.tail + 2]
     before = norm[max(0, q.start - 3):q.start]

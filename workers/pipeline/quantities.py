@@ -95,7 +95,7 @@ UNIT_GUARDS: dict[str, str] = {
     "任": "务何职命意期性凭由教", "注": "意册重入资射明", "届": "时满",
     "轮": "胎流船廓车", "本": "地市身来着科届次期土月年人木", "块": "钱", "层": "面次级出", "对": "于话比手外",
     "组": "织成建合", "片": "区", "根": "据本", "封": "闭锁面", "匹": "配", "首": "先都次页届创",
-    "口": "径号岸罩", "道": "路理德", "门": "户口槛", "集": "团中体", "笔": "者记",
+    "口": "径号岸罩", "道": "路理德口", "门": "户口槛", "集": "团中体", "笔": "者记",
     "单": "位独", "票": "据", "股": "份权票东市", "手": "机术段", "起": "来步", "宗": "教旨",
     "成": "为了功立本员都果交长就绩熟品型像效", "倍": "增感受加儿", "升": "级值高温至学降格空旗起",
     "码": "头", "磅": "礴", "瓦": "解斯片房", "周": "年边末围到", "秒": "杀", "立方": "米",
@@ -219,6 +219,8 @@ POST_QUALIFIERS = {
 # word (签约, 最近, 赶超).
 NOT_QUALIFIER_AFTER = {"约": "签合节公预契履特制条", "近": "最附邻靠将接", "超": "赶高"}
 PRE_QUALIFIERS = (  # longest first, so 不超过 is not read as 超过
+    ("不得少于", "at_least"), ("不能少于", "at_least"), ("不得超过", "at_most"), ("不能超过", "at_most"),
+    ("不会超过", "at_most"), ("不得低于", "at_least"),
     ("不少于", "at_least"), ("约合", "approx"), ("约为", "approx"), ("大概为", "approx"), ("大约为", "approx"), ("大概", "approx"), ("约达", "approx"), ("约有", "approx"), ("不低于", "at_least"), ("不超过", "at_most"), ("大约", "approx"),
     ("将近", "approx"), ("接近", "approx"), ("超过", "at_least"), ("至少", "at_least"), ("多于", "at_least"),
     ("不到", "at_most"), ("不足", "at_most"), ("最多", "at_most"), ("少于", "at_most"), ("约", "approx"),
@@ -232,6 +234,7 @@ PRE_QUALIFIER_ENDS = frozenset(word[-1] for word, _ in PRE_QUALIFIERS)
 RATE_RE = re.compile(r"每(?P<per>[^，,；;。、\d]{1,6})$")
 RATE_LOOKBACK = 8
 PER_RE = re.compile(_PER)
+CHANGE_BEFORE_RE = re.compile(r"(?:增加|增长|上涨|上升|下降|下跌|减少|降低|提高|上调|下调|涨|跌|降|增|减)了?$")
 PAIR_RE = re.compile(r"^(?P<pre>.*?)(?P<a>[一二三四五六七八九两])(?P<b>[二三四五六七八九])(?P<post>[十百千万亿]*)$")
 DURATION_STEPS = {  # (first unit, second unit) → (unit of the sum, how many seconds make one first unit)
     ("年", "个月"): ("month", 12), ("年", "个多月"): ("month", 12), ("天", "小时"): ("hour", 24),
@@ -391,8 +394,8 @@ def _plain_quantity(m: re.Match[str]) -> Quantity | None:
         return None
     value, low, high, qualifier = read
     chinese = _chinese(num)
-    if num2 and low_word and UNITS[low_word][:2] != info[:2]:
-        # 上调了0.6个百分点至1%: two figures, not a range; the first is read here.
+    if num2 and low_word and (UNITS[low_word][:2] != info[:2] or _change_to(m)):
+        # 上调了0.6个百分点至1%, 下降了一美分到53美分: two figures, not a range; the first is read here.
         info, end = UNITS[low_word], m.end("low_unit")
         first = read_numeral(num)
         if first is None or not info.unit:
@@ -424,19 +427,26 @@ def _plain_quantity(m: re.Match[str]) -> Quantity | None:
                                chinese))
 
 
+def _change_to(m: re.Match[str]) -> bool:
+    """下降了一美分到53美分: a change and the level it reached, not a range."""
+    return m.string[m.end("low_unit")] in "到至" and CHANGE_BEFORE_RE.search(m.string, 0, m.start()) is not None
+
+
 def _finish(m: re.Match[str], q: Quantity) -> Quantity:
     """The qualifier written after or before the figure, and the rate it is given per."""
     qualifier = q.qualifier
     if m["post"] in POST_QUALIFIERS and m.string.startswith(NOUNS_AFTER_FIGURE, q.end):
         q = q._replace(tail=q.end)  # 13份多边协定: 多 starts the noun a count counts
-    elif qualifier == "exact" and m["post"]:
-        qualifier = POST_QUALIFIERS[m["post"]]
+    elif m["post"]:
+        q = q._replace(tail=max(q.tail, m.end()))
+        if qualifier == "exact":
+            qualifier = POST_QUALIFIERS[m["post"]]
     if qualifier == "exact":
         qualifier = pre_qualifier(m.string, m.start())
     per = PER_WORDS[m["per"]] if m["per"] else _rate_before(m.string, m.start())
     if q.quantity in SIGNED_QUANTITIES and q.low is None and (sign := _below_zero(m.string, q.start, q.quantity)):
         q = q._replace(start=q.start - sign, value=-q.value)  # -22.2℃, 零下5摄氏度, 增速为-6.1%
-    if per or qualifier != q.qualifier:
+    if per or qualifier != q.qualifier or m["post"]:
         end = q.end
         if m["per"] and m.end("per") > q.end:
             end = m.end("per")  # 8500元/平方米: the rate's unit belongs to the surface
