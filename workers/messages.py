@@ -49,13 +49,16 @@ def metric_record(fact: Fact, article_id: str, segment: int | None) -> dict:
         "sentence": fact.sentence,
         "span": list(fact.span),
         "segment": segment,
+        "subject_method": fact.subject_method,
     }
     return record | fact_details(fact)
 
 
 def fact_details(fact: Fact) -> dict:
-    """The optional parts of a fact: range bounds, change and period, present only when stated."""
+    """The optional parts of a fact: range bounds, rate unit, change and period, present only when stated."""
     details: dict = {}
+    if fact.per is not None:
+        details["per"] = fact.per
     if fact.low is not None:
         details["low"] = decimal_text(fact.low)
     if fact.high is not None:

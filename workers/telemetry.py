@@ -7,13 +7,17 @@ from functools import cache
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from .pipeline import PageResult
+from .pipeline.records import PageResult
 
 STALL_PROBE_INTERVAL_S = 0.05
 
 PAGES_IN = Counter("worker_pages_in_total", "Raw page messages taken from the input topic")
 ARTICLES_OUT = Counter("worker_articles_out_total", "Cleaned articles published")
 FACTS_OUT = Counter("worker_facts_out_total", "Metric records published")
+FACTS_REJECTED = Counter(
+    "worker_facts_rejected_total", "Quantities not taken as facts, by reason (workers/pipeline/facts.py REJECTIONS)",
+    ["reason"],
+)
 DEAD_LETTERS = Counter("worker_dead_letters_total", "Messages sent to the dead-letter topic", ["reason"])
 TRANSACTIONS = Counter("worker_transactions_total", "Transactions committed under exactly_once")
 SEGMENTS = Counter("worker_segments_total", "Segments classified, by label", ["label"])
@@ -43,11 +47,12 @@ def record_page(result: PageResult) -> None:
     """Count a page whose outputs were published."""
     for stage, seconds in result.timings.items():
         labelled(STAGE_SECONDS, stage).observe(seconds)
-    article = result.article  # its kept and dropped segments, counted by label, are all of them
-    for label, count in (article.kept | article.dropped).items():
+    for label, count in (result.article.kept | result.article.dropped).items():
         labelled(SEGMENTS, label).inc(count)
     ARTICLES_OUT.inc()
     FACTS_OUT.inc(len(result.facts))
+    for reason, count in result.fact_rejections.items():
+        labelled(FACTS_REJECTED, reason).inc(count)
 
 
 def page_totals() -> dict[str, int]:

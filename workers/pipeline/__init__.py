@@ -15,7 +15,7 @@ from collections import Counter
 from .assemble import assemble
 from .classify import classify
 from .decode import RejectedPage, decode_page, page_from_object
-from .facts import extract_facts, reference_year
+from .facts import read_facts, reference_year
 from .keywords import article_keywords, load_dictionary
 from .records import CONTENT_LABELS, METADATA_LABELS, Article, PageResult, RawPage
 from .split import split_segments
@@ -56,7 +56,8 @@ def process_page(raw: RawPage) -> PageResult:
     clock.lap("assemble")
 
     year = reference_year(draft.title, draft.published, raw.fetched_at)
-    facts = tuple(extract_facts(body, year))
+    reading = read_facts(body, year)
+    facts = tuple(reading.facts)
     block_starts = _block_starts(blocks)
     fact_segments = tuple(
         draft.paragraphs[bisect.bisect_right(block_starts, fact.span[0]) - 1][0] for fact in facts
@@ -86,7 +87,7 @@ def process_page(raw: RawPage) -> PageResult:
         page_id=raw.page_id,
     )
     return PageResult(article=article, segments=tuple(segments), facts=facts, fact_segments=fact_segments,
-                      timings=clock.laps)
+                      timings=clock.laps, fact_rejections=dict(reading.rejected))
 
 
 class _StageClock:

@@ -1,15 +1,16 @@
 """Quantitative facts of a Chinese article body.
 
-A fact is a number with a unit a reader would quote: 产值实现2940.8亿元, 总面积达471平方公里,
-用时112天. The extractor works on the body only (the noise of the page is gone by then) and favours
-precision: a number with no unit, a date, a time, an ordinal, a code, a year or a number inside a
-name is never a fact.
+A fact is a quantity a reader would quote (产值实现2940.8亿元, 总面积达471平方公里, 用时112天) with
+what it measures, its period and its change. The extractor works on the body only (the noise of the
+page is gone by then). Every quantity quantities.py recognises is a candidate; a candidate that is a
+date, an ordinal, a name, a code, a phone number, a class threshold or an idiom is rejected with a
+named reason (`REJECTIONS`, counted per page), and every other one is a fact, with its subject when
+one is found and `subject_method` saying how it was attached ("none": subject null).
 
 Passes, each a short function below:
-1. find quantities: one linear-time regex for numeral + unit (+ range, qualifiers), on a copy of
-   the text with full-width digits folded to ASCII so offsets stay those of the original;
-2. reject the quantities that are not facts (ordinals, quoted names, class thresholds such as
-   "10亿元以上项目", counts spelling out a "1+6+6" formula, calendar years);
+1. find quantities (quantities.py) on a copy of the text with full-width digits folded to ASCII,
+   so offsets stay those of the original;
+2. reject the candidates that are not facts, each with its reason;
 3. attach a following change (同比增长14.3%) to the figure it qualifies;
 4. find periods (1至8月, 上半年, 2020年) at the head of a clause and resolve them with the
    reference year; a period leading a paragraph covers the paragraph;
@@ -20,80 +21,60 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections import Counter
+from dataclasses import replace
 from decimal import Decimal
 from operator import itemgetter
 from typing import NamedTuple
 
-from .numbers import CN_NUMERAL_CHARS, NUMERAL_FIRST_CHARS, NUMERAL_PATTERN, parse_number
+from .numbers import parse_number
 from .patterns import starting_with
+from .quantities import (
+    POST_QUALIFIERS, QUANTITY_RE, Quantity, find_quantities, fold_fullwidth, money_context,
+)
 from .records import Change, Fact, Period
 
-# ---------------------------------------------------------------------------------------------
-# Units: (word, unit, quantity, negative lookahead that marks a longer word, not a unit).
-# Multipliers (万, 亿 …) belong to the numeral, so 62万平方米 is 620000 m2 and 2940.8亿元 is
-# 294080000000 CNY. Units are canonical names, never converted between scales: 斤 stays jin,
-# 公斤 and 千克 are both kg.
-# ---------------------------------------------------------------------------------------------
-MONEY = (
-    ("人民币", "CNY"), ("元人民币", "CNY"), ("元", "CNY"), ("美元", "USD"), ("美金", "USD"),
-    ("港元", "HKD"), ("港币", "HKD"), ("欧元", "EUR"), ("日元", "JPY"), ("英镑", "GBP"),
-    ("韩元", "KRW"), ("卢布", "RUB"), ("澳元", "AUD"), ("加元", "CAD"), ("新台币", "TWD"),
-    ("瑞士法郎", "CHF"), ("新加坡元", "SGD"),
-)
-MEASURES = (
-    ("个百分点", "percentage_point", "percentage_point"), ("百分点", "percentage_point", "percentage_point"),
-    ("%", "%", "percent"),
-    ("平方公里", "km2", "area"), ("平方千米", "km2", "area"), ("平方米", "m2", "area"),
-    ("平米", "m2", "area"), ("㎡", "m2", "area"), ("公顷", "hectare", "area"), ("亩", "mu", "area"),
-    ("公里", "km", "length"), ("千米", "km", "length"), ("厘米", "cm", "length"),
-    ("公分", "cm", "length"), ("毫米", "mm", "length"), ("米", "m", "length"),
-    ("吨", "t", "weight"), ("千克", "kg", "weight"), ("公斤", "kg", "weight"), ("克", "g", "weight"),
-    ("斤", "jin", "weight"),
-    ("个工作日", "day", "duration"), ("天", "day", "duration"), ("个小时", "hour", "duration"),
-    ("小时", "hour", "duration"), ("个多小时", "hour", "duration"), ("个月", "month", "duration"),
-    ("个多月", "month", "duration"), ("年", "year", "duration"),
-)
-# Measure words of counts; the unit is the word itself.
-COUNT_WORDS = (
-    "个", "家", "项", "人", "人次", "辆", "所", "座", "名", "台", "套", "户", "件", "次", "位", "种",
-    "条", "架", "艘", "只", "头", "株", "棵", "栋", "幢", "间", "处", "支", "款", "场", "篇", "部",
-    "张", "份", "例", "批", "枚", "颗",
-)
-# Characters after a unit word that make it part of another word (元旦, 项目, 所以 …).
-NOT_UNIT_BEFORE: dict[str, str] = {
-    "元": "旦宵素年月首件器老帅气", "米": "饭粉面粒线兰其", "克": "服隆拉里林斯罗",
-    "人": "民们月年天日", "家": "庭长具电属", "台": "湾阶风州上下资", "所": "有以在得属谓述需长", "项": "目",
-    "名": "单称义字列", "位": "于置数列", "户": "籍口外型头", "次": "数要级日年月之", "种": "子植",
-    "条": "件例", "架": "构", "只": "有是要能会需", "头": "条部", "间": "隔接", "处": "理于置",
-    "支": "持付出援", "款": "项", "场": "所景馆地", "部": "分门署长委队件", "批": "准复示",
-    "个": "人体性股税别案基", "亩": "产均", "个月": "亮饼球", "天": "然津下空地半", "小时": "半",
-}
 # Measure words that are not followed by the noun they count (3000人参加, 先后5次赴…).
 NOUNLESS_COUNTS = frozenset({"人", "人次", "名", "位", "户", "次", "例"})
 # How nouns of people end: 32名本科毕业生, 3名航天员, 300名同学.
 PERSON_NOUN_ENDINGS = tuple("生员者人师工民客手士兵官长部表众童孩学友")
-# Counts in Chinese numerals below this are rhetoric (两个关键词, 三个板块, 五家渠), not statistics.
-MIN_CHINESE_COUNT = 10
 
-# Qualifiers written before and after the figure.
-# Characters before 约/近/超 that make them part of another word (签约, 最近, 赶超).
-NOT_QUALIFIER_AFTER = {"约": "签合节公预契履特制条", "近": "最附邻靠将接", "超": "赶高"}
-PRE_QUALIFIERS = (  # longest first, so 不超过 is not read as 超过
-    ("不少于", "at_least"), ("不低于", "at_least"), ("不超过", "at_most"), ("大约", "approx"),
-    ("将近", "approx"), ("接近", "approx"), ("超过", "at_least"), ("至少", "at_least"), ("多于", "at_least"),
-    ("不到", "at_most"), ("不足", "at_most"), ("最多", "at_most"), ("少于", "at_most"), ("约", "approx"),
-    ("近", "approx"), ("逾", "at_least"), ("超", "at_least"),
-)
-PRE_QUALIFIER_ENDS = frozenset(word[-1] for word, _ in PRE_QUALIFIERS)
-POST_QUALIFIERS = {
-    "以上": "at_least", "以下": "at_most", "以内": "at_most", "内": "at_most", "左右": "approx",
-    "上下": "approx", "多": "approx", "余": "approx",
+# Why a candidate is not a fact. Each reason is counted per page (PageResult.fact_rejections).
+REJECTIONS = {
+    "name": "part of a name: a quoted figure (“24小时”服务) or a named formula (两个维护)",
+    "date": "a calendar year or date (2020年), not a duration",
+    "ordinal": "an ordinal (第四届)",
+    "phone": "a telephone number",
+    "code": "a code or an identifier (代码600519, 编号2020001)",
+    "article": "一 as an article or in an idiom (一个, 一次), not a measurement",
+    "threshold": "a class boundary inside a subject (10亿元以上项目)",
+    "formula": "a count spelling out a formula (1+6+6 … 1个领导小组)",
+    "service_hours": "a service's hours (24小时全天候服务), not a measured duration",
+    "no_unit": "a numeral with a multiplier but no unit, outside a money context",
+    "malformed": "zero, or a count with a fraction",
 }
-# Characters that, right before a numeral, make it part of a code, an ordinal or a rate base.
-NOT_BEFORE_NUMERAL = "第每前几数No#+/_.%^="
+# Named formulas, slogans and idioms: numerals in them are names, not statistics.
+NAMED_FORMULAS = (
+    "一成不变", "九年义务教育", "十天半月", "十天半个月", "一年半载", "一五一十", "三五成群", "十全十美", "三番五次", "一石二鸟", "一举两得", "九牛一毛", "一年四季",
+    "两个维护", "四个意识", "四个自信", "四个全面", "两个确立", "三个代表", "五位一体", "两个一百年",
+    "三个务必", "四个伟大", "两个大局", "四个面向", "四个最严", "六个回归", "三个转变",
+)
+FORMULA_HEADS = frozenset(word[0] for word in NAMED_FORMULAS)
+CODE_BEFORE = ("代码", "编号", "型号", "账号", "批号", "证号", "邮编", "车牌", "工号", "学号", "编码")
+PHONE_BEFORE = ("电话", "热线", "拨打", "致电", "手机", "联系方式", "传真", "咨询")
+ORDINAL_LIST_RE = re.compile(r"第[^第、，。]{1,3}、$")  # 第三、四位
+SESSION_RE = re.compile(r"[一二三四五六七八九]中全会|全国人大|人大|政协|党代会|中央")
+CODE_RE = re.compile(r"[0-9A-Za-z]{4,}")
+PHONE_RE = re.compile(r"(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{7,8})")
+CONTEXT_LOOKBACK = 6
+THRESHOLD_WORDS = ("以上", "以下")
+NOT_NOUN_START = "是为有在将已均占达的和或及至到降升增减涨跌"
+CHANGE_VERBS = ("到", "至", "达", "增", "降", "减")
+# Quantities in which 一 is an amount (一美元, 一成, 一倍), never an article.
+AMOUNT_QUANTITIES = frozenset({"money", "percent", "multiple", "fraction"})
 # A year counts as a duration only in these contexts (3年来, 用时2年); otherwise it is a date.
-YEAR_DURATION_AFTER = ("以来", "来", "间", "内", "里", "多", "时间", "之久", "有余")
-DURATION_VERBS = ("用时", "用了", "仅用", "历时", "耗时", "花了", "长达", "整整", "连续", "经过", "已有")
+YEAR_DURATION_AFTER = ("以来", "来", "间", "内", "里", "多", "时间", "之久", "有余", "后", "前")
+DURATION_VERBS = ("用时", "用了", "仅用", "历时", "耗时", "花了", "长达", "整整", "连续", "经过", "已有", "未来", "过去", "最近")
 MAX_DURATION_YEARS = 200
 # Scope durations (3年来) measure a span; the rest measure how long something took.
 SCOPE_DURATION_AFTER = ("以来", "来", "间", "里")
@@ -105,8 +86,6 @@ SERVICE_HOURS_AFTER = ("全天候", "不间断", "服务", "值班", "营业", "
 QUOTE_OPEN, QUOTE_CLOSE = tuple("“‘「『\"《"), "”’」』\"》"
 MAX_QUOTED_NAME = 6  # chars between a quoted figure and its closing quote
 
-RATE_RE = re.compile(r"每[^，,；;。、\d]{0,6}$")
-RATE_LOOKBACK = 8
 
 YEAR_FRAGMENT_RE = re.compile(
     r"(?:从|由|到|至|增长到|增加到|提高到|提升到|上升到|增至|降至|下降到|减少到)?(?:19|20)\d{2}年(?:底|末|初)?的?"
@@ -121,40 +100,12 @@ MAX_NOUN_PHRASE = 14
 
 # (full width, ASCII) pairs folded before matching. str.replace per pair runs at memchr speed, where
 # str.translate looks every character of a Chinese text up in a dict.
-FULLWIDTH = tuple(zip("０１２３４５６７８９．，％＋－～：", "0123456789.,%+-~:"))
 
 # ---------------------------------------------------------------------------------------------
 # Patterns.
 # ---------------------------------------------------------------------------------------------
 
-
-def _unit_alternation() -> str:
-    words = [w for w, _ in MONEY] + [w for w, _, _ in MEASURES] + list(COUNT_WORDS)
-    parts = []
-    for word in sorted(set(words), key=len, reverse=True):
-        guard = NOT_UNIT_BEFORE.get(word, "")
-        parts.append(re.escape(word) + (f"(?![{guard}])" if guard else ""))
-    # A look at the first character turns most numerals that carry no unit away before they try every word.
-    return starting_with(re.escape("".join(sorted({word[0] for word in words}))), "|".join(parts))
-
-
-UNIT_INFO: dict[str, tuple[str, str]] = {
-    **{w: (u, "money") for w, u in MONEY},
-    **{w: (u, q) for w, u, q in MEASURES},
-    **{w: (w, "count") for w in COUNT_WORDS},
-}
-_NUM = NUMERAL_PATTERN
-_UNIT = _unit_alternation()
 _RANGE_SEP = r"(?:至|到|-|—|~|～)"
-_MULT = r"(?:万亿|亿|万|千(?![米克瓦])|百(?!分))"
-QUANTITY_RE = re.compile(starting_with(  # every figure starts with a numeral or 百(分之)
-    f"{NUMERAL_FIRST_CHARS}百",
-    rf"(?<![0-9A-Za-z{CN_NUMERAL_CHARS}{re.escape(NOT_BEFORE_NUMERAL)}])(?<!\d:)"  # not 9:45, not 第二十次
-    rf"(?:百分之(?P<pct>{_NUM})"
-    rf"|(?P<num>{_NUM})(?:(?P<low_unit>{_UNIT})?{_RANGE_SEP}(?P<num2>{_NUM}))?"
-    rf"(?P<approx>[多余])?(?P<mult>{_MULT})?(?P<unit>{_UNIT})(?P<rmb>人民币)?)"
-    rf"(?P<post>以上|以下|以内|左右|上下|多|余|内)?",
-))
 CHANGE_KINDS = (
     ("环比", "mom"), ("比上月", "mom"), ("较上月", "mom"), ("同比", "yoy"), ("比上年同期", "yoy"),
     ("较上年同期", "yoy"), ("比去年同期", "yoy"), ("较去年同期", "yoy"), ("比上年", "yoy"),
@@ -239,26 +190,14 @@ REPORTING_RE = re.compile(r"(?:说|表示|介绍|指出|认为|称|强调|告诉
 ENTITY_RE = re.compile(r"^.{1,9}(?:区|市|省|县|州|镇|乡|村|公司|集团)")
 NOT_ENTITIES = ("地区", "社区", "园区", "小区", "市场", "城市")
 
-
-class _Quantity(NamedTuple):
-    """A matched numeral + unit, before it is judged a fact (a tuple: cheaper to make than a frozen dataclass)."""
-
-    start: int
-    end: int  # end of the surface
-    tail: int  # end of the trailing qualifier
-    value: Decimal
-    unit: str
-    quantity: str
-    qualifier: str
-    low: Decimal | None
-    high: Decimal | None
-    unit_word: str
-    chinese: bool  # written in Chinese numerals
-
-
 # ---------------------------------------------------------------------------------------------
 # Public API.
 # ---------------------------------------------------------------------------------------------
+
+
+class FactReading(NamedTuple):
+    facts: list[Fact]
+    rejected: Counter[str]  # candidates turned away, by reason (REJECTIONS)
 
 
 def reference_year(title: str | None, published: str | None, fetched_at: str | None) -> int | None:
@@ -273,10 +212,16 @@ def reference_year(title: str | None, published: str | None, fetched_at: str | N
 
 def extract_facts(text: str, reference_year: int | None = None) -> list[Fact]:
     """All facts of an article body, in text order."""
-    norm = _fold_fullwidth(text)
-    quantities = [q for m in QUANTITY_RE.finditer(norm) if (q := _quantity(m)) is not None]
+    return read_facts(text, reference_year).facts
+
+
+def read_facts(text: str, reference_year: int | None = None) -> FactReading:
+    """All facts of an article body, in text order, and the candidates rejected, counted by reason."""
+    norm = fold_fullwidth(text)
+    quantities = find_quantities(norm)
     starts = [q.start for q in quantities]
     facts: list[Fact] = []
+    rejected: Counter[str] = Counter()
     first = 0
     while first < len(quantities):
         # Only the paragraphs with a figure are read; neither a figure nor a period crosses a line break.
@@ -287,129 +232,103 @@ def extract_facts(text: str, reference_year: int | None = None) -> list[Fact]:
         lead_period = periods[0][2] if periods and periods[0][0] == para_start else None
         for s_start, s_end in _sentences(norm, para_start, para_end):
             inside = quantities[bisect_left(starts, s_start, first, last):bisect_left(starts, s_end, first, last)]
-            if inside:
-                facts.extend(
-                    _sentence_facts(text, norm, s_start, s_end, inside, periods, lead_period, formula_numbers)
-                )
-        first = last
-    return facts
-
-
-def _fold_fullwidth(text: str) -> str:
-    """Full-width digits and marks as ASCII, one character for one, so offsets stay those of `text`."""
-    for wide, narrow in FULLWIDTH:
-        text = text.replace(wide, narrow)
-    return text
-
-
-# ---------------------------------------------------------------------------------------------
-# Pass 1-2: quantities and the ones that are not facts.
-# ---------------------------------------------------------------------------------------------
-
-
-def _quantity(m: re.Match[str]) -> _Quantity | None:
-    """Read a regex match into a quantity; None for what is not a well-formed figure."""
-    pct, num, low_word, num2, approx, mult, word, rmb, post = m.group(
-        "pct", "num", "low_unit", "num2", "approx", "mult", "unit", "rmb", "post"
-    )
-    if pct:
-        value = parse_number(pct)
-        if value is None:
-            return None
-        return _Quantity(m.start(), m.end("pct"), m.end(), value, "%", "percent", "exact", None, None, "%", True)
-    unit, quantity = UNIT_INFO[word]
-    mult = mult or ""
-    value = parse_number(num + mult)
-    if value is None:
-        return None
-    chinese = not any(map(str.isdigit, num))
-    qualifier, low, high = "exact", None, None
-    if num2 and low_word and UNIT_INFO[low_word] != (unit, quantity):
-        # 上调了0.6个百分点至1%: two figures, not a range; the first is read here.
-        unit, quantity = UNIT_INFO[low_word]
-        end, value = m.end("low_unit"), parse_number(num)
-        if value is None:
-            return None
-        return _Quantity(m.start(), end, end, value, unit, quantity, "exact", None, None, low_word, chinese)
-    if num2:
-        if approx:
-            return None
-        suffix = mult or _trailing_multiplier(num2)
-        low = parse_number(num + ("" if _trailing_multiplier(num) or low_word else suffix))
-        high = parse_number(num2 + mult)
-        if low is None or high is None or low >= high:
-            return None
-        value, qualifier = low, "range"
-    elif approx or post in ("多", "余"):
-        qualifier = "approx"
-    elif post:
-        qualifier = POST_QUALIFIERS[post]
-    if "多" in word:
-        qualifier = "approx"
-    if qualifier == "exact":
-        qualifier = _pre_qualifier(m.string, m.start())
-    end = m.end("rmb") if rmb else m.end("unit")
-    return _Quantity(m.start(), end, m.end(), value, unit, quantity, qualifier, low, high, word, chinese)
-
-
-def _pre_qualifier(norm: str, start: int) -> str:
-    """约/近/超过/不到 … written just before the figure."""
-    if start == 0 or norm[start - 1] not in PRE_QUALIFIER_ENDS:
-        return "exact"  # most figures: no qualifier word ends on the character before
-    for word, qualifier in PRE_QUALIFIERS:
-        if norm.startswith(word, start - len(word)):
-            before = norm[start - len(word) - 1:start - len(word)] if start > len(word) else ""
-            if before and before in NOT_QUALIFIER_AFTER.get(word, ""):
+            if not inside:
                 continue
-            return qualifier
-    return "exact"
+            clauses = _clauses(norm, s_start, s_end)
+            candidates = _accepted(norm, inside, clauses, formula_numbers, rejected)
+            if candidates:
+                facts.extend(_sentence_facts(text, norm, s_start, s_end, clauses, candidates, periods, lead_period))
+        first = last
+    return FactReading(facts, rejected)
 
 
-def _trailing_multiplier(numeral: str) -> str:
-    m = re.search(r"(?:万亿|亿|万)$", numeral)
-    return m.group() if m else ""
+# ---------------------------------------------------------------------------------------------
+# Pass 2: the candidates that are not facts, each with its reason.
+# ---------------------------------------------------------------------------------------------
 
 
-def _not_a_fact(norm: str, q: _Quantity, clause_end: int, formula_numbers: frozenset[Decimal]) -> bool:
-    """Quantities that look like facts but are names, dates, thresholds or spelled-out formulas."""
-    before, after = norm[max(0, q.start - 3):q.start], norm[q.tail:q.tail + 4]
-    if before.endswith(QUOTE_OPEN) and any(c in QUOTE_CLOSE for c in norm[q.end:q.end + MAX_QUOTED_NAME]):
-        return True  # “24小时”服务, “六个回归”: part of a name
-    if after.startswith("/") or after.startswith("每"):
-        return True  # a rate: 3000元/吨
-    if q.chinese and q.value == 1 and q.qualifier == "exact":
-        if not (q.quantity == "duration" and after.startswith(YEAR_DURATION_AFTER)):
-            return True  # 一个, 一次, 最后一公里: an article or an idiom, not a measurement
+def _accepted(
+    norm: str, quantities: list[Quantity], clauses: list[tuple[int, int, int]], formula_numbers: frozenset[Decimal],
+    rejected: Counter[str],
+) -> list[tuple[Quantity, int]]:
+    """(quantity, clause index) of the candidates that are facts; the others counted by reason."""
+    out = []
+    for q in quantities:
+        home = _clause_index(clauses, q.start)
+        c_start, c_end, _ = clauses[home]
+        if q.quantity == "bare":
+            if not money_context(norm, q.start, c_start):
+                rejected["no_unit"] += 1
+                continue
+            q = q._replace(unit="CNY", quantity="money")  # 奖金500万
+        reason = _rejection(norm, q, c_end, formula_numbers)
+        if reason:
+            rejected[reason] += 1
+        else:
+            out.append((q, home))
+    return out
+
+
+def _rejection(norm: str, q: Quantity, clause_end: int, formula_numbers: frozenset[Decimal]) -> str | None:
+    """Why a candidate that looks like a fact is not one: a name, a date, an ordinal, a code …"""
+    before, after = norm[max(0, q.start - CONTEXT_LOOKBACK):q.start], norm[q.tail:q.tail + 4]
+    if before.endswith("第") or ORDINAL_LIST_RE.search(before) or _ordinal_count(norm, q, after):
+        return "ordinal"  # 第四届, 第三、四位, 十八届三中全会, 二次加工
+    if before[-1:] in QUOTE_OPEN and before and any(c in QUOTE_CLOSE for c in norm[q.end:q.end + MAX_QUOTED_NAME]):
+        return "name"  # “24小时”服务, “六个回归”
+    if q.chinese and norm[q.start] in FORMULA_HEADS and norm.startswith(NAMED_FORMULAS, q.start):
+        return "name"
+    if any(word in before for word in PHONE_BEFORE) and PHONE_RE.match(norm, q.start):
+        return "phone"
+    if any(word in before for word in CODE_BEFORE) and CODE_RE.match(norm, q.start):
+        return "code"
     if q.value == 0 or (q.quantity == "count" and q.value != q.value.to_integral_value()):
-        return True
-    if q.quantity == "count" and q.chinese and q.value < MIN_CHINESE_COUNT:
-        return True
-    if RATE_RE.search(norm, max(0, q.start - RATE_LOOKBACK), q.start):
-        return True  # 每天亏损近25万元, 每人每年600元: a rate, not an amount
+        return "malformed"
+    if q.chinese and q.value == 1 and q.qualifier == "exact" and q.quantity not in AMOUNT_QUANTITIES:
+        if not (q.quantity == "duration" and after.startswith(YEAR_DURATION_AFTER)):
+            return "article"  # 一个, 一次, 最后一公里
     if q.quantity == "duration" and (after[:1].isdigit() or (q.unit == "hour" and after.startswith(SERVICE_HOURS_AFTER))):
-        return True  # 24小时30元封顶, 24小时全天候服务
+        return "service_hours"  # 24小时30元封顶, 24小时全天候服务
     if q.unit == "year" and not _is_year_duration(norm, q):
-        return True
+        return "date"
     if q.qualifier in ("at_least", "at_most") and _modifies_noun(norm, q, clause_end):
-        return True  # 投资10亿元以上项目49个: a class boundary inside a subject
+        return "threshold"  # 投资10亿元以上项目49个, 1.2米以下儿童
     if q.quantity == "count" and q.value in formula_numbers:
-        return True  # "1+6+6"机制 … 1个领导小组, 6个推进组: the formula spelled out
-    return False
+        return "formula"  # "1+6+6"机制 … 1个领导小组, 6个推进组
+    return None
 
 
+def _ordinal_count(norm: str, q: Quantity, after: str) -> bool:
+    """Counts that are ordinals without 第: 二次加工 (secondary: a count of two is 两), 十八届三中全会."""
+    if q.quantity != "count":
+        return False
+    return (norm.startswith("二", q.start) and q.end - q.start == 2) or (q.unit == "届" and SESSION_RE.match(after) is not None)
 
-def _is_year_duration(norm: str, q: _Quantity) -> bool:
+
+def _is_year_duration(norm: str, q: Quantity) -> bool:
     if q.value > MAX_DURATION_YEARS:
         return False
+    if q.chinese or q.qualifier != "exact" or q.value != q.value.to_integral_value():
+        return True  # 十几年, 六七年, 三年, 2~3年, 3年半: a date in Chinese numerals is written digit by digit (二〇一八年)
     after = norm[q.tail:q.tail + 2]
     before = norm[max(0, q.start - 3):q.start]
     return after.startswith(YEAR_DURATION_AFTER) or q.tail > q.end or before.endswith(DURATION_VERBS)
 
 
-def _modifies_noun(norm: str, q: _Quantity, clause_end: int) -> bool:
-    """True when a bounded figure is followed, in its clause, by a noun and then another figure."""
+def _modifies_noun(norm: str, q: Quantity, clause_end: int) -> bool:
+    """True when a bounded figure qualifies the noun after it: 以上/以下 right before a noun (1.2米以下儿童),
+    or a noun and then another figure with no verb of change between (三成以上的消费者占…超过20%,
+    超过1亿元的项目5个)."""
     rest = norm[q.tail:clause_end]
-    return bool(rest) and rest[0] not in "，,。；;" and QUANTITY_RE.search(rest) is not None
+    if not rest or rest[0] in "，,。；;、（(":
+        return False
+    post = norm.startswith(THRESHOLD_WORDS, q.end)
+    if post and q.quantity != "count" and "\u4e00" <= rest[0] <= "\u9fff" and rest[0] not in NOT_NOUN_START:
+        return True  # (a count before its noun counts it: 6项以上知名品牌)
+    if not post and (rest[0] != "的" or q.quantity in ("percent", "fraction")):
+        return False  # 超6成受访商家…, 超5成的司机: a share of a group, not a class boundary
+    m = QUANTITY_RE.search(rest)
+    return m is not None and not any(word in rest[:m.start()] for word in CHANGE_VERBS)
 
 
 def _formula_numbers(paragraph: str) -> frozenset[Decimal]:
@@ -473,23 +392,20 @@ def _sentence_facts(
     norm: str,
     s_start: int,
     s_end: int,
-    quantities: list[_Quantity],
+    clauses: list[tuple[int, int, int]],
+    candidates: list[tuple[Quantity, int]],
     periods: list[tuple[int, int, Period]],
     lead_period: Period | None,
-    formula_numbers: frozenset[Decimal],
 ) -> list[Fact]:
-    clauses = _clauses(norm, s_start, s_end)
-    homes = [_clause_index(clauses, q.start) for q in quantities]
+    """Facts of the accepted candidates of one sentence: changes attached, subjects named."""
     sentence = text[s_start:s_end]
     topics: dict[int, str] | None = None  # worked out when a figure first needs one; most never do
     facts: list[Fact] = []
     entity = ""
     named: tuple[int, str] = (-1, "")  # (segment, name) of the last 投资X的<name> in the sentence
     boundary = s_start  # end of the last figure used, so subjects never reach across it
-    for q, home in zip(quantities, homes):
+    for q, home in candidates:
         c_start, c_end, segment = clauses[home]
-        if _not_a_fact(norm, q, c_end, formula_numbers):
-            continue
         left_start = max(c_start, boundary)
         previous = facts[-1] if facts else None
         same_segment = previous is not None and clauses[_clause_index(clauses, previous.span[0])][2] == segment
@@ -498,41 +414,41 @@ def _sentence_facts(
             kind, sign, phrase_start = found
             fact_change = Change(kind, sign * q.value, q.unit)
             if previous and previous.change is None and _only_gap(norm, previous.span[1], phrase_start):
-                facts[-1] = _with(previous, change=fact_change)  # 2940.8亿元，同比增长14.3%
+                facts[-1] = replace(previous, change=fact_change)  # 2940.8亿元，同比增长14.3%
                 boundary = q.tail
                 continue
-            subject = _clean(norm[left_start:phrase_start])
+            subject, method = _clean(norm[left_start:phrase_start]), "change"
         elif previous and previous.change and previous.unit == q.unit and _is_list_gap(norm[left_start:q.start]):
             # 分别增长11.7%、7.7%: each item of the list is a change of the same kind.
             sign = Decimal(-1) if previous.change.value < 0 else Decimal(1)
             fact_change = Change(previous.change.kind, sign * q.value, q.unit)
-            subject = previous.subject
+            subject, method = previous.subject or "", "list"
         else:
             if named[0] == segment:
                 topic = named[1]
             else:
                 if topics is None:
-                    topics = _segment_topics(norm, clauses, set(homes))
+                    topics = _segment_topics(norm, clauses, {home for _, home in candidates})
                 topic = topics.get(segment, "")
-            subject, name = _subject(norm, q, left_start, c_end, topic)
+            subject, name, method = _subject(norm, q, left_start, c_end, topic)
             if name:
                 named = (segment, name)
-            if not subject and same_segment and previous is not None:
-                subject = previous.subject  # 跌0.06%，报6.559元: the same thing, another figure
+            if not subject and same_segment and previous is not None and previous.subject:
+                subject, method = previous.subject, "previous"  # 跌0.06%，报6.559元: the same thing, another figure
         if fact_change is not None:
-            q = _signed(q, fact_change.value)
+            q = q._replace(value=fact_change.value)
         if not entity and not facts and (m := ENTITY_RE.match(subject)) and m.group() not in NOT_ENTITIES:
             if len(subject) - m.end() >= 2:
                 entity = m.group()  # 长春汽开区规上工业产值 → 长春汽开区
         elif entity and subject and fact_change is None and not ENTITY_RE.match(subject):
             if not subject.startswith(entity) and not norm.startswith("的", q.tail):
-                subject = entity + subject  # ；固定资产投资完成104.6亿元 → 长春汽开区固定资产投资
+                subject, method = entity + subject, "entity"  # ；固定资产投资完成104.6亿元 → 长春汽开区固定资产投资
         boundary = q.tail + _scope_length(norm, q)
         if len(subject) < MIN_SUBJECT:
-            continue
+            subject, method = "", "none"
         facts.append(
             Fact(
-                subject=subject[-MAX_SUBJECT:],
+                subject=subject[-MAX_SUBJECT:] or None,
                 value=q.value,
                 unit=q.unit,
                 qualifier=q.qualifier,
@@ -544,6 +460,8 @@ def _sentence_facts(
                 high=q.high,
                 change=fact_change,
                 period=_period_for(periods, s_start, q.start) or lead_period,
+                subject_method=method,
+                per=q.per,
             )
         )
     return facts
@@ -555,24 +473,14 @@ def _clause_index(clauses: list[tuple[int, int, int]], pos: int) -> int:
     return bisect_right(clauses, pos, key=itemgetter(0)) - 1
 
 
-def _signed(q: _Quantity, value: Decimal) -> _Quantity:
-    return _Quantity(q.start, q.end, q.tail, value, q.unit, q.quantity, q.qualifier, q.low, q.high, q.unit_word,
-                     q.chinese)
-
-
-def _with(fact: Fact, change: Change) -> Fact:
-    return Fact(fact.subject, fact.value, fact.unit, fact.qualifier, fact.surface, fact.sentence, fact.span,
-                fact.quantity, fact.low, fact.high, change, fact.period)
-
-
-def _scope_length(norm: str, q: _Quantity) -> int:
+def _scope_length(norm: str, q: Quantity) -> int:
     """Length of 以来/来/间 after a scope duration (3年来), which belongs to the figure."""
     if q.quantity != "duration":
         return 0
     return next((len(w) for w in SCOPE_DURATION_AFTER if norm.startswith(w, q.tail)), 0)
 
 
-def _change_prefix(norm: str, left_start: int, q: _Quantity) -> tuple[str, Decimal, int] | None:
+def _change_prefix(norm: str, left_start: int, q: Quantity) -> tuple[str, Decimal, int] | None:
     """(kind, sign, phrase start) when the percent is introduced by 同比增长 or the like."""
     window_start = max(left_start, q.start - CHANGE_LOOKBACK)
     m = CHANGE_TAIL_RE.search(norm, window_start, q.start)
@@ -602,8 +510,9 @@ def _is_list_gap(gap: str) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def _subject(norm: str, q: _Quantity, left_start: int, clause_end: int, topic: str) -> tuple[str, str]:
-    """(subject, name) of a figure: the words it measures, and the name it introduces, if any."""
+def _subject(norm: str, q: Quantity, left_start: int, clause_end: int, topic: str) -> tuple[str, str, str]:
+    """(subject, name, method) of a figure: the words it measures, the name it introduces, if any, and
+    how the subject was found (a value of `subject_method`)."""
     left = norm[left_start:q.start]
     after = norm[q.tail:clause_end]
     if after.startswith("的"):
@@ -611,18 +520,18 @@ def _subject(norm: str, q: _Quantity, left_start: int, clause_end: int, topic: s
         noun = _head_noun_phrase(after[1:])
         attribute = ATTRIBUTE_RE.search(TRAILING_WORDS_RE.sub("", left))
         if noun:
-            return noun + (attribute.group() if attribute else ""), noun
+            return noun + (attribute.group() if attribute else ""), noun, "modified"
     if q.quantity not in ("percent", "percentage_point", "duration", "money") and (noun := _noun_phrase(after)):
         if q.unit_word not in NOUNLESS_COUNTS or noun.endswith(PERSON_NOUN_ENDINGS):
-            return noun, ""  # 41个老旧小区改造工程, 建成501公里标准化堤防, 32名本科毕业生
+            return noun, "", "noun"  # 41个老旧小区改造工程, 建成501公里标准化堤防, 32名本科毕业生
     own = _clean(left)
     if q.quantity == "duration" and not after.startswith(SCOPE_DURATION_AFTER):
         took = TOOK_RE.search(left) is not None or after.startswith(DONE_AFTER)
         if took:
-            return topic + own + "用时", ""  # 吉林玲珑轮胎项目 + 从接洽到签约 + 用时
-    if not own or ATTRIBUTE_RE.fullmatch(own):
-        own = topic + own  # 总面积达471平方公里 → 长春国际汽车城总面积
-    return own, ""
+            return topic + own + "用时", "", "topic" if topic else "clause"  # 吉林玲珑轮胎项目 + 从接洽到签约 + 用时
+    if topic and (not own or ATTRIBUTE_RE.fullmatch(own)):
+        return topic + own, "", "topic"  # 总面积达471平方公里 → 长春国际汽车城总面积
+    return own, "", "clause"
 
 
 def _clean(left: str) -> str:

@@ -66,7 +66,7 @@ class Change:
 class Fact:
     """One quantitative statement. `span` indexes `text` given to the extractor."""
 
-    subject: str
+    subject: str | None  # None when no words around the figure name what it measures
     value: Decimal
     unit: str
     qualifier: str  # exact | approx | at_least | at_most | range
@@ -78,6 +78,8 @@ class Fact:
     high: Decimal | None = None
     change: Change | None = None
     period: Period | None = None
+    subject_method: str = "clause"  # how the subject was attached (metric.schema.json, subject_method)
+    per: str | None = None  # a rate's denominator unit: kWh for 每千瓦时0.375元
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,3 +121,4 @@ class PageResult:
     facts: tuple[Fact, ...]
     fact_segments: tuple[int, ...]  # segment index each fact came from
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, for metrics and benchmarks
+    fact_rejections: dict[str, int] = field(default_factory=dict)  # candidates not taken as facts, by reason
