@@ -32,6 +32,7 @@ SAMPLE_CHARS = 8000
 
 _IDF = jieba.analyse.default_tfidf.idf_freq
 _MEDIAN_IDF = jieba.analyse.default_tfidf.median_idf
+_MAX_IDF = max(_IDF.values())
 _WORDLIKE = re.compile(r"^[\u3400-\u9fffA-Za-z][\u3400-\u9fffA-Za-z0-9·\-]*$")
 
 
@@ -77,13 +78,20 @@ def keyword_text(paragraphs: Sequence[str]) -> str:
 
 
 def top_keywords(tokens: Iterable[str], count: int = KEYWORD_COUNT) -> tuple[str, ...]:
-    # Count first (in C), then test each distinct token once rather than each occurrence,
-    # and keep only the best `count` instead of sorting them all.
-    counts = Counter(tokens)
-    best = heapq.nsmallest(count, ((-n * _IDF.get(t, _MEDIAN_IDF), t) for t, n in counts.items()
-                                   if len(t) >= MIN_TOKEN_CHARS and _WORDLIKE.match(t)))
-    return tuple(t for _, t in best)
-
+    """The `count` word-like tokens of the highest count × IDF, best first (ties: the smaller token)."""
+    # Count first (in C), then look at the distinct tokens from the most frequent down, and stop once
+    # even the largest IDF could not lift a token's count past the count-th best score so far: most
+    # tokens occur once and are never looked up in the IDF table.
+    scored: list[tuple[float, str]] = []
+    leaders: list[float] = []  # the best `count` scores so far, the least first
+    for token, n in Counter(tokens).most_common():
+        if len(leaders) == count and n * _MAX_IDF < leaders[0]:
+            break
+        if len(token) >= MIN_TOKEN_CHARS and _WORDLIKE.match(token):
+            score = n * _IDF.get(token, _MEDIAN_IDF)
+            scored.append((-score, token))
+            (heapq.heappushpop if len(leaders) == count else heapq.heappush)(leaders, score)
+    return tuple(t for _, t in heapq.nsmallest(count, scored))
 
 def _spans(tokens: Sequence[str]) -> set[tuple[int, int]]:
     return set(pairwise(accumulate(map(len, tokens), initial=0)))
