@@ -9,12 +9,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import jieba
 from pyinstrument import Profiler
 
 from run import corpus_lines  # bench/ is the script's own folder, first on sys.path
 from workers.agents import page_outputs
-from workers.pipeline import decode_page, process_page
+from workers.pipeline import decode_page, load_dictionary, process_page
 from workers.settings import Settings
 
 
@@ -24,7 +23,7 @@ def main() -> None:
     parser.add_argument("--html", type=Path, help="also write pyinstrument's HTML view here")
     args = parser.parse_args()
     lines, max_bytes = corpus_lines(), Settings().max_page_bytes
-    jieba.initialize()
+    load_dictionary()  # as the worker does
     process_page(decode_page(lines[0], max_bytes))  # loads the classifier's model off the clock
     profiler = Profiler(interval=0.0005)
     with profiler:

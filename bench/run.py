@@ -5,15 +5,14 @@
 Pages come from ../shared/corpus/dev/*.jsonl, repeated until each figure has about ten seconds of work
 (one with --quick). The stream figures run against a local Kafka broker started in a temporary folder,
 or against KAFKA_BOOTSTRAP_SERVERS when it is set; every measurement has topics and a group of its own.
-Each stream run also reports the CPU time a page costs the workers, the broker (when the bench started
-it) and the bench's own producer and consumer: on two cores, what the broker and the load generator
-spend is taken from the second worker. The one-worker figures are those of the median of three runs,
-each set against the offline rate measured just before and just after it; the two-worker figures those
-of the median of three runs, each set against the one-worker runs just before and just after it.
-Beside the one-worker run's end-to-end rate, its steady rate (between the first and the last tenth of
-its outputs) leaves out the first second, while the broker takes in every page at once and the worker
-shares the two cores with it. The bench and its workers run under one hash seed (a new one each run):
-the pipeline's speed moves with it.
+
+Costs are CPU time, which does not move with the neighbours as throughput does: the offline pipeline's
+pages a CPU second against one jieba.lcut pass over the same pages, and the worker process's own CPU
+seconds (user + system, every thread, from /proc) a page against the offline pipeline's on the same
+pages, measured in the same round. Two workers / one is throughput, each two-worker run set against
+the one-worker runs just before and after it. Every figure is the median of ROUNDS rounds, shown with
+their range; a target inside that range is reported as such. The bench and its workers run under one
+hash seed (a new one each run): the pipeline's speed moves with it.
 """
 from __future__ import annotations
 
@@ -48,14 +47,15 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "dev"
 STAGES = ("split", "classify", "assemble", "facts", "keywords", "serialise")
 STREAM_TIMEOUT_S = 600.0
-STREAM_REPEATS = 3  # one-worker runs, each between two offline measurements; the median ratio is the figure
-TWO_WORKER_REPEATS = 3  # two-worker runs, each between two one-worker runs; the median ratio is the figure
+ROUNDS = 3  # every figure is the median of this many rounds, shown with their range
+GUARANTEES = ("at_least_once", "exactly_once")
 
 TARGETS = {  # figure: (comparison, bound)
-    "offline_per_floor": (">=", 1.0),
-    "stream_per_offline": (">=", 0.9),
+    "offline_per_floor": (">=", 3.0),
+    "worker_per_offline_cpu_at_least_once": ("<=", 1.10),
+    "worker_per_offline_cpu_exactly_once": ("<=", 1.25),
     "two_workers_per_one": (">=", 1.6),
-    "p99_ms_at_least_once": ("<=", 150.0),
+    "p99_ms_at_least_once": ("<=", 100.0),
     "peak_rss_mb": ("<=", 350.0),
 }
 
@@ -72,20 +72,28 @@ def passes_for(seconds: float, pages_per_s: float, corpus_size: int) -> int:
 
 
 def measure_floor(texts: list[str], seconds: float) -> float:
-    """Pages/s of one jieba pass over each page's whole text: the least any pipeline must do."""
-    pages, started = 0, time.perf_counter()
+    """Pages a CPU second of one jieba pass over each page's whole text: the least any pipeline once did."""
+    pages, started, cpu_started = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - started < seconds:
         for text in texts:
             jieba.lcut(text, HMM=False)
         pages += len(texts)
-    return pages / (time.perf_counter() - started)
+    return pages / (time.process_time() - cpu_started)
 
 
-def measure_offline(lines: list[bytes], seconds: float) -> tuple[float, dict[str, float]]:
-    """Pages/s of the worker's in-process work per page, and the seconds spent in each stage."""
+@dataclass
+class OfflineRun:
+    pages_per_cpu_s: float
+    cpu_ms_per_page: float
+    stage_seconds: dict[str, float]
+
+
+def measure_offline(lines: list[bytes], seconds: float) -> OfflineRun:
+    """The CPU a page of the worker's in-process work (decoding, the pipeline, the messages), in this
+    process alone, and the seconds spent in each stage."""
     max_bytes = Settings().max_page_bytes
     stage_seconds: dict[str, float] = defaultdict(float)
-    pages, started = 0, time.perf_counter()
+    pages, started, cpu_started = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - started < seconds:
         for line in lines:
             result = process_page(decode_page(line, max_bytes))
@@ -95,7 +103,8 @@ def measure_offline(lines: list[bytes], seconds: float) -> tuple[float, dict[str
             for stage, spent in result.timings.items():
                 stage_seconds[stage] += spent
         pages += len(lines)
-    return pages / (time.perf_counter() - started), dict(stage_seconds)
+    cpu = time.process_time() - cpu_started
+    return OfflineRun(pages / cpu, cpu * 1000 / pages, dict(stage_seconds))
 
 
 def stream_messages(lines: list[bytes], passes: int, tag: str = "bench") -> list[tuple[bytes, bytes]]:
@@ -113,7 +122,6 @@ def stream_messages(lines: list[bytes], passes: int, tag: str = "bench") -> list
 class StreamRun:
     pages: int
     pages_per_s: float
-    steady_pages_per_s: float
     latencies_ms: list[float]
     peak_rss_mb: float  # the largest worker's
     dead_letters: int
@@ -170,16 +178,7 @@ async def run_stream(bootstrap: str, logs: Path, messages: list[tuple[bytes, byt
             stop_process(process)
     elapsed = max(received_at.values()) - min(sent_at.values())
     latencies = [(received_at[key] - sent_at[key]) * 1000 for key in received_at]
-    return StreamRun(len(messages), len(messages) / elapsed, steady_rate(list(received_at.values())), latencies,
-                     peak_rss_mb, dead_letters, cpu_used)
-
-
-def steady_rate(arrivals: list[float]) -> float:
-    """Pages/s between the arrival of the first and of the last tenth of the outputs: the worker's sustained
-    rate, without the run's first second, while the broker takes in every page at once, nor its end."""
-    times = sorted(arrivals)
-    first, last = len(times) // 10, len(times) - 1 - len(times) // 10
-    return (last - first) / (times[last] - times[first])
+    return StreamRun(len(messages), len(messages) / elapsed, latencies, peak_rss_mb, dead_letters, cpu_used)
 
 
 async def started_output_consumer(settings: Settings, guarantee: str) -> AIOKafkaConsumer:
@@ -232,11 +231,6 @@ async def send(settings: Settings, messages: list[tuple[bytes, bytes]], rate: fl
     return sent_at
 
 
-def median_round(ratios: list[float], rounds: list):
-    """The round whose ratio is the median of `ratios` (the lower middle one of an even count)."""
-    return rounds[ratios.index(statistics.median_low(ratios))]
-
-
 def peak_rss_kb(pid: int) -> int:
     """VmHWM: the most resident memory the process has had."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -251,128 +245,117 @@ def percentile(values: list[float], fraction: float) -> float:
 
 async def measure_stream(bootstrap: str, logs: Path, lines: list[bytes], offline_rate: float, seconds: float,
                          figures: dict, broker_pid: int | None) -> None:
+    """ROUNDS rounds of: the offline pipeline's CPU a page, then one worker at_least_once, one worker
+    exactly_once, two workers, and one worker at_least_once and exactly_once paced at half the first
+    round's one-worker rate; one more one-worker run closes the last two-worker round's bracket."""
     # A broker runs for weeks: let the JVM compile its hot paths on a pass of the corpus first,
     # so that the figures do not carry its start-up.
     await run_stream(bootstrap, logs, stream_messages(lines, 1, tag="broker-warmup"))
-
-    # The machine's speed drifts by up to a fifth over minutes, and by several per cent between neighbouring
-    # ten-second windows (bench/RESULTS.md): each one-worker run is set against the offline rates measured
-    # just before and just after it.
     one_messages = stream_messages(lines, passes_for(seconds, offline_rate, len(lines)))
-
-    measured: list[StreamRun] = []  # every run below, for the workers' peak RSS and the dead letters
+    two_messages = stream_messages(lines, 2 * len(one_messages) // len(lines))
+    measured: list[StreamRun] = []  # every run below, for the dead letters
 
     async def stream(messages: list[tuple[bytes, bytes]], **options) -> StreamRun:
         measured.append(run := await run_stream(bootstrap, logs, messages, broker_pid=broker_pid, **options))
         return run
 
-    async def bracketed_one_worker_run() -> tuple[StreamRun, float, float]:
-        before = measure_offline(lines, seconds)[0]
-        run = await stream(one_messages)
-        return run, before, measure_offline(lines, seconds)[0]
-
-    brackets = [await bracketed_one_worker_run()]
-    first = brackets[0][0]
-
-    # Likewise each two-worker run against the one-worker runs just before and just after it; the median of
-    # TWO_WORKER_REPEATS such rounds is the figure (a single one read 1.52–1.85 on this machine, bench/RESULTS.md).
-    two_messages = stream_messages(lines, 2 * len(one_messages) // len(lines))
-    scale_rounds: list[tuple[float, StreamRun]] = []
-
-    async def two_worker_round(one_before: StreamRun) -> StreamRun:
+    rounds: dict[str, list] = defaultdict(list)
+    one = await stream(one_messages)
+    rate = paced = None
+    for _ in range(ROUNDS):
+        # Offline and in the worker, the same pages: the corpus, a pass of it and many passes of it.
+        offline_cpu_ms = measure_offline(lines, seconds).cpu_ms_per_page
+        exactly_once = await stream(one_messages, guarantee="exactly_once")
         two = await stream(two_messages, workers=2)
         one_after = await stream(one_messages)
-        scale_rounds.append((two.pages_per_s / ((one_before.pages_per_s + one_after.pages_per_s) / 2), two))
-        return one_after
+        rounds["offline_cpu_ms"].append(offline_cpu_ms)
+        rounds["one_worker"].append(one)
+        rounds["exactly_once"].append(exactly_once)
+        rounds["two_workers"].append(two)
+        rounds["two_workers_per_one"].append(two.pages_per_s / ((one.pages_per_s + one_after.pages_per_s) / 2))
+        if rate is None:  # the same rate in every round, from the first one-worker run
+            rate = one.pages_per_s / 2
+            paced = stream_messages(lines, passes_for(seconds, rate, len(lines)))
+        paced_runs = [await stream(paced, rate=rate, guarantee=guarantee) for guarantee in GUARANTEES]
+        for guarantee, run in zip(GUARANTEES, paced_runs):
+            rounds[f"paced_{guarantee}"].append(run)
+        rounds["peak_rss_mb"].append(max(r.peak_rss_mb for r in (one, exactly_once, two, one_after, *paced_runs)))
+        one = one_after
 
-    one_after = await two_worker_round(first)
+    offline = rounds["offline_cpu_ms"]
+    for run, guarantee in (("one_worker", "at_least_once"), ("exactly_once", "exactly_once")):
+        worker_ms = [r.cpu_ms_per_page["worker"] for r in rounds[run]]
+        figures |= {f"worker_cpu_ms_{guarantee}": worker_ms,
+                    f"worker_per_offline_cpu_{guarantee}": [w / o for w, o in zip(worker_ms, offline)],
+                    f"{run}_pages_per_s": [r.pages_per_s for r in rounds[run]]}
+        for process in ("broker", "load generator"):
+            if process in rounds[run][0].cpu_ms_per_page:
+                figures[f"{process}_cpu_ms_{guarantee}".replace(" ", "_")] = [r.cpu_ms_per_page[process] for r in rounds[run]]
+    figures |= {"offline_cpu_ms": offline,
+                "two_workers_pages_per_s": [r.pages_per_s for r in rounds["two_workers"]],
+                "two_workers_per_one": rounds["two_workers_per_one"],
+                "latency_rate_pages_per_s": rate,
+                "peak_rss_mb": rounds["peak_rss_mb"],  # the largest worker's in each round
+                "stream_pages": len(one_messages), "dead_letters": sum(r.dead_letters for r in measured)}
+    for guarantee in GUARANTEES:
+        runs = rounds[f"paced_{guarantee}"]
+        figures |= {f"p50_ms_{guarantee}": [percentile(r.latencies_ms, 0.50) for r in runs],
+                    f"p99_ms_{guarantee}": [percentile(r.latencies_ms, 0.99) for r in runs]}
 
-    # The same pages under exactly_once, against the one-worker run just before it.
-    transactional = await stream(one_messages, guarantee="exactly_once")
-    figures |= {"exactly_once_pages_per_s": transactional.pages_per_s,
-                "exactly_once_per_at_least_once": transactional.pages_per_s / one_after.pages_per_s,
-                "cpu_ms_per_page_exactly_once": transactional.cpu_ms_per_page}
 
-    rate = first.pages_per_s / 2
-    figures["latency_rate_pages_per_s"] = rate
-    paced = stream_messages(lines, passes_for(seconds, rate, len(lines)))
-    for guarantee in ("at_least_once", "exactly_once"):
-        run = await stream(paced, rate=rate, guarantee=guarantee)
-        figures |= {f"p50_ms_{guarantee}": percentile(run.latencies_ms, 0.50),
-                    f"p99_ms_{guarantee}": percentile(run.latencies_ms, 0.99)}
+def spread(values: list[float]) -> tuple[float, float, float]:
+    """Median, least and most of a figure's rounds."""
+    return statistics.median(values), min(values), max(values)
 
-    # More rounds of each, after the rest: the figures are the median rounds'. They come last because the first
-    # appends to a run's new partitions wait longer on this machine's disk the more runs the broker has taken
-    # (bench/RESULTS.md): the latency figures are taken where they always were.
-    one_after = await stream(one_messages)
-    for _ in range(TWO_WORKER_REPEATS - 1):
-        one_after = await two_worker_round(one_after)
-    scale_ratios = [ratio for ratio, _ in scale_rounds]
-    median_ratio, two = median_round(scale_ratios, scale_rounds)
-    figures |= {"two_workers_pages_per_s": two.pages_per_s, "two_workers_per_one": median_ratio,
-                "two_workers_per_one_runs": scale_ratios, "cpu_ms_per_page_two_workers": two.cpu_ms_per_page}
 
-    brackets += [await bracketed_one_worker_run() for _ in range(STREAM_REPEATS - 1)]
-    ratios = [run.pages_per_s / ((before + after) / 2) for run, before, after in brackets]
-    one, before, after = median_round(ratios, brackets)
-    offline_around = (before + after) / 2
-    figures |= {"stream_pages_per_s": one.pages_per_s, "offline_before_stream": before,
-                "offline_after_stream": after, "stream_per_offline": one.pages_per_s / offline_around,
-                "stream_per_offline_runs": ratios,
-                "steady_stream_pages_per_s": one.steady_pages_per_s,
-                "steady_stream_per_offline": one.steady_pages_per_s / offline_around,
-                "stream_pages": one.pages, "dead_letters": sum(run.dead_letters for run in measured),
-                "cpu_ms_per_page_one_worker": one.cpu_ms_per_page,
-                "peak_rss_mb": max(run.peak_rss_mb for run in measured)}
+def verdict(values: list[float], target: str) -> str:
+    """Met in every round, missed in every round, or the bound inside the rounds' range."""
+    comparison, bound = TARGETS[target]
+    met = [v >= bound if comparison == ">=" else v <= bound for v in values]
+    return "[green]ok[/]" if all(met) else "[red]missed[/]" if not any(met) else "[yellow]inside its range[/]"
 
 
 def show(figures: dict) -> None:
-    table = Table(title=f"cn-article-worker benchmark, {figures['date']}, hash seed {figures['hash_seed']}")
+    table = Table(title=f"cn-article-worker benchmark, {figures['date']}, hash seed {figures['hash_seed']}, "
+                        f"median of {ROUNDS} rounds (range)")
     table.add_column("figure")
-    table.add_column("value", justify="right")
+    table.add_column("median", justify="right")
+    table.add_column("range", justify="right")
     table.add_column("target", justify="right")
     table.add_column("")
     rows = [
-        ("floor: one jieba pass, pages/s", "floor_pages_per_s", None),
-        ("offline pipeline, pages/s", "offline_pages_per_s", None),
+        ("floor: one jieba.lcut pass, pages a CPU second", "floor_pages_per_cpu_s", None),
+        ("offline pipeline, pages a CPU second", "offline_pages_per_cpu_s", None),
         ("offline / floor", "offline_per_floor", "offline_per_floor"),
-        ("stream, one worker, pages/s", "stream_pages_per_s", None),
-        ("offline just before the stream, pages/s", "offline_before_stream", None),
-        ("offline just after the stream, pages/s", "offline_after_stream", None),
-        ("stream / offline (their mean), the median run", "stream_per_offline", "stream_per_offline"),
-        ("stream / offline, each run", "stream_per_offline_runs", None),
-        ("stream, steady rate (outputs 10–90 %), pages/s", "steady_stream_pages_per_s", None),
-        ("steady rate / offline (their mean)", "steady_stream_per_offline", None),
-        ("stream, two workers (median round), pages/s", "two_workers_pages_per_s", None),
-        ("two workers / one (the runs just before and after), the median round", "two_workers_per_one",
-         "two_workers_per_one"),
-        ("two workers / one, each round", "two_workers_per_one_runs", None),
-        ("stream, one worker, exactly_once, pages/s", "exactly_once_pages_per_s", None),
-        ("exactly_once / at_least_once (the run just before)", "exactly_once_per_at_least_once", None),
-        ("latency at pages/s", "latency_rate_pages_per_s", None),
-        ("p50 ms, at_least_once", "p50_ms_at_least_once", None),
-        ("p99 ms, at_least_once", "p99_ms_at_least_once", "p99_ms_at_least_once"),
-        ("p50 ms, exactly_once", "p50_ms_exactly_once", None),
-        ("p99 ms, exactly_once", "p99_ms_exactly_once", None),
-        ("worker peak RSS, MB", "peak_rss_mb", "peak_rss_mb"),
+        ("offline pipeline, CPU ms a page", "offline_cpu_ms", None),
+        ("one worker, at_least_once: worker CPU ms a page", "worker_cpu_ms_at_least_once", None),
+        ("  worker / offline CPU a page", "worker_per_offline_cpu_at_least_once", "worker_per_offline_cpu_at_least_once"),
+        ("one worker, exactly_once: worker CPU ms a page", "worker_cpu_ms_exactly_once", None),
+        ("  worker / offline CPU a page", "worker_per_offline_cpu_exactly_once", "worker_per_offline_cpu_exactly_once"),
+        ("broker CPU ms a page, at_least_once", "broker_cpu_ms_at_least_once", None),
+        ("broker CPU ms a page, exactly_once", "broker_cpu_ms_exactly_once", None),
+        ("load generator CPU ms a page, at_least_once", "load_generator_cpu_ms_at_least_once", None),
+        ("one worker, at_least_once, pages/s", "one_worker_pages_per_s", None),
+        ("one worker, exactly_once, pages/s", "exactly_once_pages_per_s", None),
+        ("two workers, pages/s", "two_workers_pages_per_s", None),
+        ("two workers / one (the one-worker runs just before and after)", "two_workers_per_one", "two_workers_per_one"),
+        ("p50 ms, at_least_once, at half the first one-worker rate", "p50_ms_at_least_once", None),
+        ("p99 ms, at_least_once, at half the first one-worker rate", "p99_ms_at_least_once", "p99_ms_at_least_once"),
+        ("p50 ms, exactly_once, the same rate", "p50_ms_exactly_once", None),
+        ("p99 ms, exactly_once, the same rate", "p99_ms_exactly_once", None),
+        ("worker peak RSS, MB (the largest worker of each round)", "peak_rss_mb", "peak_rss_mb"),
     ]
     for title, key, target in rows:
         if key not in figures:
             continue
-        value = figures[key]
-        if isinstance(value, list):
-            table.add_row(title, " / ".join(f"{v:.3f}" for v in value), "", "")
-        elif target:
-            comparison, bound = TARGETS[target]
-            met = value >= bound if comparison == ">=" else value <= bound
-            table.add_row(title, f"{value:.2f}", f"{comparison} {bound:g}", "[green]ok[/]" if met else "[red]missed[/]")
-        else:
-            table.add_row(title, f"{value:.2f}" if value < 10 else f"{value:.1f}", "", "")
+        median, least, most = spread(figures[key])
+        table.add_row(title, f"{median:.3g}" if median < 10 else f"{median:.1f}",
+                      f"{least:.3g}–{most:.3g}" if most < 10 else f"{least:.1f}–{most:.1f}",
+                      " ".join(map(str, TARGETS[target])) if target else "", verdict(figures[key], target) if target else "")
+    table.add_row("latency runs' rate, pages/s", f"{figures['latency_rate_pages_per_s']:.1f}", "", "", "")
+    table.add_row("dead letters (every run)", str(figures["dead_letters"]), "", "", "")
     for stage in STAGES:
-        table.add_row(f"share of pipeline time: {stage}", f"{figures['stage_shares'][stage]:.1%}", "", "")
-    for run in ("one_worker", "two_workers", "exactly_once"):
-        for process, spent in figures.get(f"cpu_ms_per_page_{run}", {}).items():
-            table.add_row(f"CPU ms a page, {run.replace('_', ' ')}: {process}", f"{spent:.2f}", "", "")
+        table.add_row(f"share of pipeline time: {stage}", f"{figures['stage_shares'][stage]:.1%}", "", "", "")
     Console().print(table)
 
 
@@ -399,11 +382,16 @@ def main() -> int:
                      "hash_seed": os.environ["PYTHONHASHSEED"]}
 
     load_dictionary()  # as the worker does
-    figures["floor_pages_per_s"] = measure_floor([decode_page(line, Settings().max_page_bytes).text for line in lines], seconds)
-    offline_rate, stage_seconds = measure_offline(lines, seconds)
-    total = sum(stage_seconds[s] for s in STAGES)
-    figures |= {"offline_pages_per_s": offline_rate, "offline_per_floor": offline_rate / figures["floor_pages_per_s"],
-                "stage_shares": {s: stage_seconds[s] / total for s in STAGES}}
+    texts = [decode_page(line, Settings().max_page_bytes).text for line in lines]
+    floor, offline = [], []
+    for _ in range(ROUNDS):  # alternating, so that both see the same drift of the machine
+        floor.append(measure_floor(texts, seconds))
+        offline.append(measure_offline(lines, seconds))
+    stage_seconds = {s: sum(run.stage_seconds[s] for run in offline) for s in STAGES}
+    figures |= {"floor_pages_per_cpu_s": floor, "offline_pages_per_cpu_s": [run.pages_per_cpu_s for run in offline],
+                "offline_per_floor": [run.pages_per_cpu_s / f for run, f in zip(offline, floor)],
+                "stage_shares": {s: spent / sum(stage_seconds.values()) for s, spent in stage_seconds.items()}}
+    offline_rate = statistics.median(run.pages_per_cpu_s for run in offline)
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     broker, finished = None, False

@@ -23,8 +23,9 @@ from .split import split_segments
 PIPELINE_VERSION = "0.1.0"
 BODY_SEPARATOR = "\n"
 
-_HAN = re.compile(r"[\u3400-\u9fff]")
-_LATIN = re.compile(r"[A-Za-z]")
+# Runs rather than single characters: a page's Han characters are counted in a few hundred matches.
+_HAN = re.compile(r"[\u3400-\u9fff]+")
+_LATIN = re.compile(r"[A-Za-z]+")
 
 __all__ = [
     "PIPELINE_VERSION",
@@ -118,7 +119,7 @@ def _block_starts(blocks: list[str]) -> list[int]:
 
 
 def _guess_lang(text: str) -> str:
-    han, latin = len(_HAN.findall(text)), len(_LATIN.findall(text))
+    han, latin = sum(map(len, _HAN.findall(text))), sum(map(len, _LATIN.findall(text)))
     if han == 0 and latin == 0:
         return "und"
     return "zh" if han * 3 >= latin else "en"
