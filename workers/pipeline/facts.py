@@ -79,7 +79,7 @@ MAX_DURATION_YEARS = 200
 # Scope durations (3年来) measure a span; the rest measure how long something took.
 SCOPE_DURATION_AFTER = ("以来", "来", "间", "里")
 DONE_AFTER = ("就", "便", "即", "全部", "完成", "建成", "办结", "办完", "走完")
-TOOK_RE = re.compile(r"(?:用时|用了|仅用|只用|历时|耗时|花了|花费|用)$")
+TOOK_BEFORE = ("用时", "用了", "仅用", "只用", "历时", "耗时", "花了", "花费", "用")
 # "24小时全天候服务" names a service's hours, not a measured duration.
 SERVICE_HOURS_AFTER = ("全天候", "不间断", "服务", "值班", "营业", "在线", "监测", "开放", "热线", "待命", "运行",
                        "运转", "通关", "接诊", "畅通")
@@ -526,8 +526,7 @@ def _subject(norm: str, q: Quantity, left_start: int, clause_end: int, topic: st
             return noun, "", "noun"  # 41个老旧小区改造工程, 建成501公里标准化堤防, 32名本科毕业生
     own = _clean(left)
     if q.quantity == "duration" and not after.startswith(SCOPE_DURATION_AFTER):
-        took = TOOK_RE.search(left) is not None or after.startswith(DONE_AFTER)
-        if took:
+        if left.endswith(TOOK_BEFORE) or after.startswith(DONE_AFTER):
             return topic + own + "用时", "", "topic" if topic else "clause"  # 吉林玲珑轮胎项目 + 从接洽到签约 + 用时
     if topic and (not own or ATTRIBUTE_RE.fullmatch(own)):
         return topic + own, "", "topic"  # 总面积达471平方公里 → 长春国际汽车城总面积

@@ -93,5 +93,6 @@ def top_keywords(tokens: Iterable[str], count: int = KEYWORD_COUNT) -> tuple[str
             (heapq.heappushpop if len(leaders) == count else heapq.heappush)(leaders, score)
     return tuple(t for _, t in heapq.nsmallest(count, scored))
 
+
 def _spans(tokens: Sequence[str]) -> set[tuple[int, int]]:
     return set(pairwise(accumulate(map(len, tokens), initial=0)))

@@ -235,6 +235,9 @@ RATE_RE = re.compile(r"每(?P<per>[^，,；;。、\d]{1,6})$")
 RATE_LOOKBACK = 8
 PER_RE = re.compile(_PER)
 CHANGE_BEFORE_RE = re.compile(r"(?:增加|增长|上涨|上升|下降|下跌|减少|降低|提高|上调|下调|涨|跌|降|增|减)了?$")
+# Characters before a figure that CHANGE_BEFORE_RE can need (its longest word, 了, a line end): searched
+# from the text's start, the anchored pattern was tried at every position, quadratic in a long text.
+CHANGE_BEFORE_LOOKBACK = 4
 PAIR_RE = re.compile(r"^(?P<pre>.*?)(?P<a>[一二三四五六七八九两])(?P<b>[二三四五六七八九])(?P<post>[十百千万亿]*)$")
 DURATION_STEPS = {  # (first unit, second unit) → (unit of the sum, how many seconds make one first unit)
     ("年", "个月"): ("month", 12), ("年", "个多月"): ("month", 12), ("天", "小时"): ("hour", 24),
@@ -429,7 +432,7 @@ def _plain_quantity(m: re.Match[str]) -> Quantity | None:
 
 def _change_to(m: re.Match[str]) -> bool:
     """下降了一美分到53美分: a change and the level it reached, not a range."""
-    return m.string[m.end("low_unit")] in "到至" and CHANGE_BEFORE_RE.search(m.string, 0, m.start()) is not None
+    return m.string[m.end("low_unit")] in "到至" and CHANGE_BEFORE_RE.search(m.string, max(0, m.start() - CHANGE_BEFORE_LOOKBACK), m.start()) is not None
 
 
 def _finish(m: re.Match[str], q: Quantity) -> Quantity:
