@@ -1,6 +1,7 @@
 """Fact extraction: the reference page, and a table of cases taken from real sentences."""
 from __future__ import annotations
 
+import gc
 import json
 import time
 from decimal import Decimal
@@ -228,7 +229,7 @@ def test_a_quantity_without_a_subject_is_kept_and_says_so() -> None:
 
 def test_quantity_pattern_time_grows_linearly() -> None:
     """Every quantity form at once, repeated: 10x the text may cost at most 15x the time."""
-    from hypothesis import given, settings
+    from hypothesis import example, given, settings
     from hypothesis import strategies as st
 
     from workers.pipeline.quantities import find_quantities
@@ -238,18 +239,37 @@ def test_quantity_pattern_time_grows_linearly() -> None:
 
     @settings(max_examples=20, deadline=None)
     @given(st.lists(st.sampled_from(pieces), min_size=1, max_size=40))
+    @example(["至", "上亿元"])  # a range's second figure looks back for a change word: once from the text's start
     def check(parts: list[str]) -> None:
         unit = "".join(parts)
         small = unit * -(-20_000 // len(unit))
 
-        def cpu(text: str) -> float:
-            best = float("inf")
-            for _ in range(3):
-                start = time.process_time()
-                find_quantities(text)
-                best = min(best, time.process_time() - start)
+        def best_cpu(texts: tuple[str, ...], rounds: int = 5) -> list[float]:
+            """The least CPU time of each text over `rounds`, taken in turn: the same work here reads up to
+            twice as long from one round to the next, so each text gets its share of the fast rounds. The
+            collector is paused, as timeit does (and test_hostile): a collection's cost depends on
+            everything else alive in the test process, not on the pattern's own work."""
+            best = [float("inf")] * len(texts)
+            gc.disable()
+            try:
+                for _ in range(rounds):
+                    for i, text in enumerate(texts):
+                        start = time.process_time()
+                        find_quantities(text)
+                        best[i] = min(best[i], time.process_time() - start)
+            finally:
+                gc.enable()
             return best
 
-        assert cpu(small * 10) <= 15 * cpu(small) + 0.02
+        # Linear work reads 10-12x here, now and then past 15x when the machine slows in the middle of
+        # a round; quadratic work reads ~100x every time. So a form passes at its first attempt within
+        # the bound, of up to three.
+        ratios = []
+        for _ in range(3):
+            one, ten = best_cpu((small, small * 10))
+            ratios.append(ten / one)
+            if ten <= 15 * one + 0.02:
+                return
+        raise AssertionError(f"10x the text cost {', '.join(f'{r:.1f}x' for r in ratios)} the time")
 
     check()
