@@ -23,6 +23,7 @@ def reason(data: bytes | None) -> str:
     ("data", "expected"),
     [
         (None, "null_value"),
+        (b"", "empty_value"),
         (b"x" * (CAP + 1), "too_large"),
         (b"\xff\xfe{}", "not_utf8"),
         (b"{url: 1}", "not_json"),

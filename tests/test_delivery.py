@@ -11,6 +11,7 @@ import os
 import signal
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 import orjson
 import pytest
@@ -18,6 +19,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 from aiokafka import AIOKafkaConsumer
 
+from workers.delivery import MAX_PAGES_IN_DELIVERY
 from workers.settings import Settings, client_options
 
 from .conftest import DEV, consume_until, free_port, metric_value, produce, read_jsonl, wait_until_ready
@@ -98,6 +100,7 @@ BAD_MESSAGES: list[tuple[str, bytes | None]] = [
     # Its base64 would not fit in a message: the dead letter carries its first ~24 MB.
     ("too_large", b'{"url": "https://bad.example.cn/8", "text": "' + b"b" * (30 * 1024 * 1024) + b'"}'),
     ("null_value", None),
+    ("empty_value", b""),
     ("not_utf8", bytes(range(256)) * 4),
     ("not_json", b"[" * 5000 + b"]" * 5000),
     ("pipeline_error", b'{"url": "https://bad.example.cn/7", "text": "\xe6\xad\xa3\xe6\x96\x87 FAULT-HERE"}'),
@@ -217,13 +220,28 @@ async def test_worker_killed_mid_stream(topics_for, start_worker, guarantee):
         processes.append(start_worker(s))
         return processes[-1]
 
+    killed_at = []
+
     async def kill_and_replace():
         os.kill(processes[0].pid, signal.SIGKILL)
+        killed_at.append(datetime.now(UTC))
         processes[0].wait()
         start(settings)
 
     seen = await run_with_fault(settings, start, kill_and_replace, fault_after=FAULT_PAGES // 5)
     assert_each_page_once(seen, settings, guarantee == "exactly_once")
+    articles, _ = outputs_by_key(seen, settings)
+    replayed = sum(articles.values()) - len(articles)
+    print(f"{guarantee}, worker killed: the next worker's first article {recovery_gap(seen, settings, killed_at[0]):.1f} s "
+          f"after the kill (SESSION_TIMEOUT_S {settings.session_timeout_s:g}), pages replayed {replayed}")
+    if guarantee == "at_least_once":  # what was delivered since the last commit, and what was on its way
+        assert replayed <= 2 * settings.commit_every_pages + 2 * MAX_PAGES_IN_DELIVERY
+
+
+def recovery_gap(seen: dict[str, list], settings: Settings, killed_at: datetime) -> float:
+    """Seconds from a kill to the first article processed after it (by the worker that took over)."""
+    processed = [datetime.fromisoformat(value["processed_at"]) for _, value in seen[settings.topic_articles]]
+    return (min(at for at in processed if at > killed_at) - killed_at).total_seconds()
 
 
 @pytest.mark.slow

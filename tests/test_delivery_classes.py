@@ -37,10 +37,18 @@ class FakeApp:
         self.producer = producer
         self.conf = SimpleNamespace(id=GROUP)
         self.assignor = SimpleNamespace(group_for_topic=lambda topic: 0)
-        self.consumer = SimpleNamespace(assignment=lambda: self.assigned)
+        self.consumer = SimpleNamespace(assignment=lambda: self.assigned, commit=self.commit)
         self.assigned = {TP(TOPIC, 0), TP(TOPIC, 1)}
         self.consumer_generation_id = 1
         self.crashes: list[BaseException] = []
+        self.commits = 0
+        self.commit_gate: asyncio.Event | None = None  # when set, commits wait for it
+
+    async def commit(self) -> bool:
+        self.commits += 1
+        if self.commit_gate is not None:
+            await self.commit_gate.wait()
+        return True
 
     async def crash(self, error: BaseException) -> None:
         self.crashes.append(error)
@@ -71,7 +79,7 @@ class SendingProducer:
 
 @pytest.fixture
 def at_least_once() -> AtLeastOnce:
-    return AtLeastOnce(FakeApp(SendingProducer()), max_pages_in_delivery=2)
+    return AtLeastOnce(FakeApp(SendingProducer()), commit_every_pages=3, max_pages_in_delivery=2)
 
 
 async def test_a_page_is_acknowledged_once_the_broker_has_every_output(at_least_once):
@@ -129,6 +137,25 @@ async def test_a_cancelled_output_leaves_its_page_to_be_read_again(at_least_once
     producer.answer_all()
     await asyncio.sleep(0.01)
     assert event.acks == 0 and not at_least_once.app.crashes
+
+
+async def test_a_commit_is_asked_for_every_few_pages_delivered_one_at_a_time(at_least_once):
+    app, producer = at_least_once.app, at_least_once.app.producer
+    app.commit_gate = asyncio.Event()
+    events = [FakeEvent(n) for n in range(7)]
+    for event in events:
+        await at_least_once.publish(event, outputs(event, 1))
+        producer.answer_all()
+        await asyncio.sleep(0)
+    assert [e.acks for e in events] == [1] * 7
+    assert app.commits == 1  # the second is due after page 6, but the first is still under way
+    app.commit_gate.set()
+    await asyncio.sleep(0.01)
+    last = FakeEvent(7)
+    await at_least_once.publish(last, outputs(last, 1))
+    producer.answer_all()
+    await asyncio.sleep(0.01)
+    assert app.commits == 2
 
 
 # exactly_once

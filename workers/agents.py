@@ -31,7 +31,7 @@ INLINE_MAX_CHARS = 50_000
 LOOP_TURN_CHARS = 40_000
 
 pipeline_threads = ThreadPoolExecutor(max_workers=settings.agent_concurrency, thread_name_prefix="pipeline")
-publish = delivery_for(app, exactly_once=settings.processing_guarantee == "exactly_once").publish
+publish = delivery_for(app, settings).publish
 
 
 def run_pipeline(raw: RawPage) -> PageResult:

@@ -79,9 +79,13 @@ def create_app(settings: Settings) -> faust.App:
         broker_credentials=faust_credentials(settings),
         processing_guarantee=settings.processing_guarantee,
         # Under exactly_once a partition's pages commit their offsets in their own transactions (delivery.py);
-        # a periodic commit could only commit stale offsets, so it is pushed out of the way.
-        **({"broker_commit_interval": 86400.0, "broker_commit_every": 2**31}
-           if settings.processing_guarantee == "exactly_once" else {}),
+        # a periodic commit could only commit stale offsets, so it is pushed out of the way. Under at_least_once
+        # faust commits every COMMIT_INTERVAL_S, and the delivery asks for a commit every COMMIT_EVERY_PAGES
+        # pages (delivery.py): faust's own count is looked at only while its fetcher hands out new messages.
+        broker_commit_interval=86400.0 if settings.processing_guarantee == "exactly_once" else settings.commit_interval_s,
+        broker_commit_every=2**31,
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=settings.heartbeat_interval_s,
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication,
         consumer_auto_offset_reset="earliest",  # a new consumer group starts with every waiting page

@@ -29,6 +29,7 @@ from faust.types import TP
 
 from . import telemetry
 from .logs import log_page
+from .settings import Settings
 
 Output = tuple[str, bytes | None, bytes]  # topic, key, value
 Page = tuple[faust.EventT, list[Output]]
@@ -68,10 +69,17 @@ class Delivery:
 
 
 class AtLeastOnce(Delivery):
-    def __init__(self, app: faust.App, max_pages_in_delivery: int = MAX_PAGES_IN_DELIVERY) -> None:
+    """Besides faust's own commit every COMMIT_INTERVAL_S, a commit is asked for every `commit_every_pages`
+    pages delivered: a worker that dies replays at most about that many pages it had delivered."""
+
+    def __init__(self, app: faust.App, commit_every_pages: int,
+                 max_pages_in_delivery: int = MAX_PAGES_IN_DELIVERY) -> None:
         super().__init__(app)
+        self.commit_every_pages = commit_every_pages
         self.max_pages_in_delivery = max_pages_in_delivery
         self.in_delivery: deque[asyncio.Future] = deque()  # each done when its page's outputs are answered
+        self.delivered_since_commit = 0
+        self.committing: asyncio.Future | None = None
 
     async def publish(self, event: faust.EventT, outputs: list[Output]) -> None:
         kafka = self.app.producer._ensure_producer()  # aiokafka's: faust's wrapper sends a signal a message
@@ -99,15 +107,24 @@ class AtLeastOnce(Delivery):
                 answered.set_result(None)
                 self.stop_worker(event, error)
             elif (waiting := waiting - 1) == 0:
-                event.ack()
+                self.delivered(event)
                 answered.set_result(None)
 
         for output in pending:
             output.add_done_callback(on_answer)
         if not pending:
-            event.ack()
+            self.delivered(event)
             answered.set_result(None)
         return answered
+
+    def delivered(self, event: faust.EventT) -> None:
+        """Acknowledge a delivered page, and ask faust to commit once enough pages are (it commits the offsets
+        below which every page is acknowledged; one commit at a time, the next once it is done)."""
+        event.ack()
+        self.delivered_since_commit += 1
+        if self.delivered_since_commit >= self.commit_every_pages and (self.committing is None or self.committing.done()):
+            self.delivered_since_commit = 0
+            self.committing = asyncio.ensure_future(self.app.consumer.commit())  # it handles its own errors
 
 
 class Outcome(Enum):
@@ -241,5 +258,7 @@ class Transactional(Delivery):
         return event.message.generation_id != self.app.consumer_generation_id
 
 
-def delivery_for(app: faust.App, exactly_once: bool) -> AtLeastOnce | Transactional:
-    return Transactional(app) if exactly_once else AtLeastOnce(app)
+def delivery_for(app: faust.App, settings: Settings) -> AtLeastOnce | Transactional:
+    if settings.processing_guarantee == "exactly_once":
+        return Transactional(app)
+    return AtLeastOnce(app, settings.commit_every_pages)

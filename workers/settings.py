@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,6 +37,20 @@ class Settings(BaseSettings):
     # Kafka's own producer gives up on a record after delivery.timeout.ms = 120 s; faust's 20 minutes
     # kept a worker whose broker was gone retrying, and deaf to SIGTERM, for that long.
     delivery_timeout_s: float = Field(120.0, gt=0, description="Outputs not delivered within this long stop the worker")
+    # A worker that dies without leaving the group (kill -9, a lost host) holds its partitions until the
+    # broker has had no heartbeat from it for this long; faust's 60 s kept them idle for a minute. The
+    # heartbeats are sent by faust's consumer thread, which a long page processed meanwhile does not hold
+    # up (a 1 MiB page kept the group stable, tests/test_lifecycle.py). Brokers accept 6 s to 30 min
+    # (group.min/max.session.timeout.ms).
+    session_timeout_s: float = Field(10.0, gt=0, description="A worker not heard from this long leaves the group")
+    heartbeat_interval_s: float = Field(3.0, gt=0, description="Seconds between heartbeats (a third of "
+                                                               "SESSION_TIMEOUT_S or less)")
+    # Under at_least_once faust commits the offsets below which every page is delivered this often, and
+    # after every COMMIT_EVERY_PAGES pages; a worker that dies replays what it delivered since its last
+    # commit. faust's own 2.8 s and 10,000 pages let a kill -9 replay up to 1,001 pages of 5,000.
+    # exactly_once commits with each transaction instead (delivery.py).
+    commit_interval_s: float = Field(1.0, gt=0, description="Seconds between offset commits (at_least_once)")
+    commit_every_pages: int = Field(100, ge=1, description="Pages delivered between offset commits (at_least_once)")
 
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
@@ -48,6 +62,10 @@ class Settings(BaseSettings):
 
     web_host: str = "127.0.0.1"
     web_port: int = Field(6066, description="Health, metrics and inspection page")
+    # /inspect shows the full text of the last pages taken and runs the pipeline for whoever asks: without a
+    # token it answers callers on the worker's own host only; with one, callers that present it.
+    inspect_token: SecretStr | None = Field(None, description="Bearer token for /inspect; without it, /inspect "
+                                                              "answers loopback callers only")
     data_dir: Path | None = Field(None, description="faust's local folder (the worker keeps nothing in it); "
                                                     "default: <APP_ID>-data in the system's temporary folder")
     log_level: str = "info"
@@ -56,6 +74,17 @@ class Settings(BaseSettings):
     # (bench/RESULTS.md); by default a worker logs what it did every LOG_SUMMARY_S instead.
     log_pages: bool = Field(False, description="One log line per page processed (dead letters always log one)")
     log_summary_s: float = Field(10.0, gt=0, description="Seconds between lines that sum up the pages processed")
+
+    @field_validator("inspect_token")
+    @classmethod
+    def empty_token_is_none(cls, token: SecretStr | None) -> SecretStr | None:
+        return token if token is not None and token.get_secret_value() else None
+
+    @model_validator(mode="after")
+    def heartbeats_within_the_session(self) -> "Settings":
+        if self.heartbeat_interval_s >= self.session_timeout_s:
+            raise ValueError("HEARTBEAT_INTERVAL_S must be below SESSION_TIMEOUT_S (a third of it or less)")
+        return self
 
     @model_validator(mode="after")
     def one_page_at_a_time_under_exactly_once(self) -> "Settings":

@@ -58,12 +58,14 @@ def main(argv: list[str]) -> int:
     max_bytes = get_settings().max_page_bytes
     load_dictionary()
     out = sys.stdout.buffer if args.output == "-" else open(args.output, "wb")
-    errors = 0
+    pages = errors = 0
+    # Counted here: the progress bar turns itself off, and stops counting, when stderr is not a terminal.
     with out, tqdm(desc="pages", unit="page", file=sys.stderr, disable=None) as progress:
         for line in read_lines(args.input):
             record = result_line(line, max_bytes)
+            pages += 1
             errors += "error" in record
             out.write(orjson.dumps(record) + b"\n")
             progress.update()
-    print(f"{progress.n} pages, {errors} rejected", file=sys.stderr)
+    print(f"{pages} pages, {errors} rejected", file=sys.stderr)
     return 0

@@ -25,6 +25,8 @@ class RejectedPage(ValueError):
 def decode_page(data: bytes | None, max_bytes: int) -> RawPage:
     if data is None:
         raise RejectedPage("null_value", "message has no value")
+    if not data:
+        raise RejectedPage("empty_value", "message value is empty (zero bytes)")
     if len(data) > max_bytes:
         raise RejectedPage("too_large", f"{len(data)} bytes, cap is {max_bytes}")
     try:
