@@ -19,17 +19,14 @@ import math
 import re
 from pathlib import Path
 
-from ..evaluate import bag_of_words, counts_prf, macro, read_pages
+from ..evaluate import _fmt, bag_of_words, counts_prf, macro, read_pages
 from ..pipeline.assemble import assemble
 from ..pipeline.classify import MODEL_PATH, ContentModel, analyse, classify, signals
 from ..pipeline.records import CONTENT_LABELS
 from ..pipeline.split import split_segments
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
-DEFAULT_CORPORA = (
-    SHARED / "corpus" / "dev" / "magic-html-article.jsonl",
-    SHARED / "corpus" / "dev" / "magic-html-forum.jsonl",
-)
+DEV = SHARED / "corpus" / "dev"
 SEED = SHARED / "corpus" / "seed"
 # A segment not found verbatim in the gold body is content when it has at least this many word
 # tokens and at least this share of them occur in the gold body.
@@ -46,13 +43,15 @@ _SPACE = re.compile(r"\s+")
 class Page:
     """One page's segments, signals, training labels and gold bag of words."""
 
-    def __init__(self, group: str, text: str, gold_body: str, gold_lines: list[bool] | None = None) -> None:
+    def __init__(self, group: str, text: str, gold_body: str, gold_lines: list[bool] | None = None,
+                 origin: str = "", site: str = "") -> None:
         self.group = group
+        self.origin = origin or group
+        self.site = site
         self.text = text
         self.gold = bag_of_words(gold_body)
         segments = split_segments(text)
-        blocks, run, furniture, _ = analyse(segments)
-        self.columns = signals(segments, blocks, run, furniture)
+        self.columns = signals(analyse(segments))
         bags = [bag_of_words(s.text) for s in segments]
         sizes = [sum(bag.values()) for bag in bags]
         if gold_lines is None:
@@ -77,11 +76,34 @@ class Page:
 
 
 def load_pages(corpora: list[Path]) -> list[Page]:
+    """Every page of the corpora, each with the site it is held out with in cross-validation: a file
+    whose pages carry several origins is a set of sites (each origin one site, its pages held out
+    together); a file of one origin gathers pages of many sites, each page a site of its own."""
     pages = []
     for path in corpora:
-        for obj in read_pages(path):
-            pages.append(Page(path.stem, obj["text"], obj["gold"]["body"]))
+        objs = list(read_pages(path))
+        several = len({obj.get("origin", "") for obj in objs}) > 1
+        for i, obj in enumerate(objs):
+            origin = obj.get("origin", path.stem)
+            site = origin if several else f"{origin}#{i}"
+            pages.append(Page(path.stem, obj["text"], obj["gold"]["body"], origin=origin, site=site))
     return pages
+
+
+def site_folds(pages: list[Page]) -> list[int]:
+    """Each page's fold: one fold per site of the sites files, the pages of the other files dealt
+    out over the same folds in turn, so every fold holds out one whole site and a share of pages."""
+    named = sorted({p.site for p in pages if "#" not in p.site})
+    count = max(len(named), FOLDS)
+    fold_of_site = {site: k for k, site in enumerate(named)}
+    folds, dealt = [], 0
+    for page in pages:
+        if page.site in fold_of_site:
+            folds.append(fold_of_site[page.site])
+        else:
+            folds.append(dealt % count)
+            dealt += 1
+    return folds
 
 
 def seed_page() -> Page:
@@ -111,16 +133,19 @@ def fit(pages: list[Page], names: list[str]) -> tuple[ContentModel, dict[str, fl
     return ContentModel(weights=weights, bias=bias), standardised
 
 
-def report(title: str, scored: list[tuple[str, tuple[float, float, float]]]) -> None:
-    groups = sorted({g for g, _ in scored})
-    parts = [f"{g} F1 {macro(s for gg, s in scored if gg == g)[2]:.4f}" for g in groups]
-    p, r, f = macro(s for _, s in scored)
-    print(f"{title:<28} P {p:.4f}  R {r:.4f}  F1 {f:.4f}  ({', '.join(parts)})")
+def report(title: str, scored: list[tuple[Page, tuple[float, float, float]]]) -> None:
+    """P/R/F1 per file and per origin, then overall, as `workers eval` prints them."""
+    print(title)
+    for key in ("group", "origin"):
+        for name in sorted({getattr(p, key) for p, _ in scored}):
+            rows = [s for p, s in scored if getattr(p, key) == name]
+            print(_fmt(name, len(rows), macro(rows)))
+    print(_fmt("overall", len(scored), macro(s for _, s in scored)))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="workers train-classifier", description=__doc__.splitlines()[0])
-    parser.add_argument("corpora", nargs="*", type=Path, default=list(DEFAULT_CORPORA))
+    parser.add_argument("corpora", nargs="*", type=Path, default=sorted(DEV.glob("*.jsonl")))
     parser.add_argument("--out", type=Path, default=MODEL_PATH, help="where to write the weights")
     parser.add_argument("--no-cv", action="store_true", help="skip cross-validation")
     args = parser.parse_args(argv)
@@ -131,18 +156,12 @@ def main(argv: list[str] | None = None) -> int:
     model, standardised = fit(pages + [seed], names)
 
     if not args.no_cv:
-        print(f"cross-validation by page ({len(pages)} pages)")
-        scored: list[tuple[str, tuple[float, float, float]]] = []
-        for k in range(FOLDS):
-            held = [p for i, p in enumerate(pages) if i % FOLDS == k]
-            rest = [p for i, p in enumerate(pages) if i % FOLDS != k]
-            fold, _ = fit(rest + [seed], names)
-            scored.extend((p.group, p.score(fold)) for p in held)
-        report(f"{FOLDS}-fold grouped by page", scored)
-        for group in sorted({p.group for p in pages}):
-            fold, _ = fit([p for p in pages if p.group != group] + [seed], names)
-            report(f"trained without {group}", [(p.group, p.score(fold)) for p in pages if p.group == group])
-        report("trained on all (optimistic)", [(p.group, p.score(model)) for p in pages])
+        folds = site_folds(pages)
+        scored: list[tuple[Page, tuple[float, float, float]]] = []
+        for k in sorted(set(folds)):
+            fold, _ = fit([p for p, f in zip(pages, folds) if f != k] + [seed], names)
+            scored.extend((p, p.score(fold)) for p, f in zip(pages, folds) if f == k)
+        report(f"cross-validation grouped by site ({len(set(folds))} folds, {len(pages)} pages)", scored)
 
     ranked = sorted(model.weights.items(), key=lambda kv: -abs(standardised[kv[0]]))
     payload = {
