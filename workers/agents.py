@@ -101,8 +101,7 @@ async def clean_pages(stream: faust.StreamT) -> None:
         await publish(event, page_outputs(result))
         if settings.log_pages:
             log_page("processed", message, result.article.url, facts=len(result.facts))
-        article = result.article  # its kept and dropped segments, counted by label, are all of them
-        telemetry.record_page(result.timings, article.kept | article.dropped, len(result.facts))
+        telemetry.record_page(result)
         telemetry.PAGE_SECONDS.observe(time.perf_counter() - started)
 
 

@@ -1,10 +1,11 @@
 """`train-classifier`: fit the content model's weights on corpus pages and report how it generalises.
 
 Training labels come from the gold bodies: a segment is content when its text (whitespace aside)
-occurs in `gold.body`, or, for segments long enough that chance overlap is unlikely, when most of
-its word tokens occur there (bag-of-words containment: the renderer and the person copying the
-gold may differ in spacing and punctuation). Containment alone mislabels short menu entries whose
-common words happen to occur in the article. The reference page uses its hand labels. Each
+occurs in `gold.body` (a short one only next to where the previous match ended: the gold is read
+in order, and a menu word the article happens to use is not the article), or, for segments long
+enough that chance overlap is unlikely, when nearly all of its word tokens occur there
+(bag-of-words containment: the renderer and the person copying the gold may differ in spacing and
+punctuation; a looser share takes a row of headlines on the article's subject for the article). The reference page uses its hand labels. Each
 segment is weighted by its share of its page's tokens, so every page counts the same, as in the
 macro-averaged score. The fit is a standardised logistic regression (scikit-learn, liblinear, so
 the result is deterministic); the written weights are unstandardised, so the worker needs only a
@@ -17,6 +18,7 @@ import argparse
 import json
 import math
 import re
+from collections import Counter
 from pathlib import Path
 
 from ..evaluate import _fmt, bag_of_words, counts_prf, macro, read_pages
@@ -31,7 +33,11 @@ SEED = SHARED / "corpus" / "seed"
 # A segment not found verbatim in the gold body is content when it has at least this many word
 # tokens and at least this share of them occur in the gold body.
 CONTAINMENT_MIN_TOKENS = 12
-CONTAINMENT = 0.6
+CONTAINMENT = 0.9
+# A segment shorter than this (characters) counts as found in the gold body only within this many
+# characters of where the previous match there ended.
+ALIGN_MIN_CHARS = 20
+ALIGN_WINDOW = 10
 # Inverse regularisation strength of the logistic regression.
 C = 0.1
 FOLDS = 5
@@ -55,15 +61,7 @@ class Page:
         bags = [bag_of_words(s.text) for s in segments]
         sizes = [sum(bag.values()) for bag in bags]
         if gold_lines is None:
-            flat = _SPACE.sub("", gold_body)
-            gold_lines = [
-                n > 0
-                and (
-                    _SPACE.sub("", s.text) in flat
-                    or (n >= CONTAINMENT_MIN_TOKENS and sum(c for t, c in bag.items() if self.gold[t]) >= CONTAINMENT * n)
-                )
-                for s, bag, n in zip(segments, bags, sizes)
-            ]
+            gold_lines = _gold_lines(segments, bags, gold_body, self.gold)
         self.labels = gold_lines
         total = sum(sizes) or 1
         self.weights = [n / total for n in sizes]
@@ -73,6 +71,26 @@ class Page:
         classify(segments, model)
         body = "\n".join(text for _, text in assemble(segments).paragraphs)
         return counts_prf(bag_of_words(body), self.gold)
+
+
+def _gold_lines(segments: list, bags: list, gold_body: str, gold: Counter) -> list[bool]:
+    """Which segments are content: found in the gold body in reading order (a short segment only
+    near where the gold body's text matched last, so that a menu word the article happens to use
+    is not taken for it), or, failing that, long and made of the gold body's words."""
+    flat = _SPACE.sub("", gold_body)
+    labels, cursor = [], 0
+    for segment, bag in zip(segments, bags):
+        size = sum(bag.values())
+        text = _SPACE.sub("", segment.text)
+        at = flat.find(text) if size else -1
+        if at >= 0 and len(text) < ALIGN_MIN_CHARS:
+            at = flat.find(text, max(0, cursor - ALIGN_WINDOW), cursor + ALIGN_WINDOW + len(text))
+        if at >= 0:
+            cursor = max(cursor, at + len(text))
+            labels.append(True)
+            continue
+        labels.append(size >= CONTAINMENT_MIN_TOKENS and sum(c for t, c in bag.items() if gold[t]) >= CONTAINMENT * size)
+    return labels
 
 
 def load_pages(corpora: list[Path]) -> list[Page]:
@@ -115,11 +133,12 @@ def seed_page() -> Page:
     return page
 
 
-def fit(pages: list[Page], names: list[str]) -> tuple[ContentModel, dict[str, float]]:
+def fit(pages: list[Page]) -> tuple[ContentModel, dict[str, float]]:
     """The model, and its standardised coefficients (how much each signal moves the decision)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
+    names = sorted(pages[0].columns)
     x = [list(row) for page in pages for row in zip(*(page.columns[n] for n in names))]
     y = [int(label) for page in pages for label in page.labels]
     w = [weight for page in pages for weight in page.weights]
@@ -129,8 +148,7 @@ def fit(pages: list[Page], names: list[str]) -> tuple[ContentModel, dict[str, fl
     scale = [s if s > 0 else 1.0 for s in scaler.scale_]
     weights = {n: float(c / s) for n, c, s in zip(names, lr.coef_[0], scale)}
     bias = float(lr.intercept_[0] - sum(c * m / s for c, m, s in zip(lr.coef_[0], scaler.mean_, scale)))
-    standardised = {n: float(c) for n, c in zip(names, lr.coef_[0])}
-    return ContentModel(weights=weights, bias=bias), standardised
+    return ContentModel(weights=weights, bias=bias), {n: float(c) for n, c in zip(names, lr.coef_[0])}
 
 
 def report(title: str, scored: list[tuple[Page, tuple[float, float, float]]]) -> None:
@@ -152,14 +170,13 @@ def main(argv: list[str] | None = None) -> int:
 
     pages = load_pages(args.corpora)
     seed = seed_page()
-    names = sorted(pages[0].columns)
-    model, standardised = fit(pages + [seed], names)
+    model, standardised = fit(pages + [seed])
 
     if not args.no_cv:
         folds = site_folds(pages)
         scored: list[tuple[Page, tuple[float, float, float]]] = []
         for k in sorted(set(folds)):
-            fold, _ = fit([p for p, f in zip(pages, folds) if f != k] + [seed], names)
+            fold, _ = fit([p for p, f in zip(pages, folds) if f != k] + [seed])
             scored.extend((p, p.score(fold)) for p, f in zip(pages, folds) if f == k)
         report(f"cross-validation grouped by site ({len(set(folds))} folds, {len(pages)} pages)", scored)
 
@@ -172,5 +189,5 @@ def main(argv: list[str] | None = None) -> int:
     }
     args.out.write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     strongest = ", ".join(f"{n} {standardised[n]:+.2f}" for n, _ in ranked[:10])
-    print(f"wrote {args.out} ({len(names)} signals); strongest (per standard deviation): {strongest}")
+    print(f"wrote {args.out} ({len(ranked)} signals); strongest (per standard deviation): {strongest}")
     return 0 if all(math.isfinite(w) for w in model.weights.values()) else 1
