@@ -54,7 +54,8 @@ def test_labels_scores_and_features_are_set(seed_pairs) -> None:
     for _, s in seed_pairs:
         assert s.label in LABELS
         assert 0.0 <= s.score <= 1.0
-        assert s.features and len(s.features) <= 6
+        assert s.features and len(s.features) <= 7
+        assert s.features["reason"] in {"model", "title", "byline", "thread_post", "list_page"} or s.features["reason"].startswith(("zone:", "kind:"))
 
 
 def test_recommendation_list_after_the_article(seed_pairs) -> None:
@@ -138,8 +139,7 @@ def test_no_segments_is_fine() -> None:
 
 def test_content_model_weighs_only_signals_the_classifier_computes(seed_text: str) -> None:
     segments = split_segments(seed_text)
-    blocks, run, furniture, _ = analyse(segments)
-    columns = signals(segments, blocks, run, furniture)
+    columns = signals(analyse(segments))
     model = content_model()
     assert set(model.weights) == set(columns) and all(len(column) == len(segments) for column in columns.values())
     probabilities = model.probabilities(columns)

@@ -52,6 +52,8 @@ async def test_inspect_page_shows_labels_article_and_facts(topics_for, start_wor
             def label_of(part: str) -> str:
                 return next(label for label, text in labels if part in text)
             assert label_of("✋热门推荐") == "recommendation"
+            reasons = await page.eval_on_selector_all("#segments .segment", "rows => rows.map(r => r.dataset.reason)")
+            assert reasons[0] == "title" and "model" in reasons, reasons
             assert label_of("👍 0 举报 写留言") == "ui_chrome"
             assert "吉林日报" in await page.text_content("#article-meta")
             assert "长春国际汽车城建设纪实" in await page.text_content("#article-title")

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import time
 from functools import cache
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from .pipeline.records import PageResult
+from .pipeline.records import CONTENT_LABELS, METADATA_LABELS, PageResult
+
+KEPT_LABELS = frozenset(CONTENT_LABELS + METADATA_LABELS)
 
 STALL_PROBE_INTERVAL_S = 0.05
 
@@ -21,6 +24,8 @@ FACTS_REJECTED = Counter(
 DEAD_LETTERS = Counter("worker_dead_letters_total", "Messages sent to the dead-letter topic", ["reason"])
 TRANSACTIONS = Counter("worker_transactions_total", "Transactions committed under exactly_once")
 SEGMENTS = Counter("worker_segments_total", "Segments classified, by label", ["label"])
+DROPPED = Counter("worker_segments_dropped_total", "Segments left out of the article, by the pass or model that decided it",
+                  ["reason"])
 STAGE_SECONDS = Histogram(
     "worker_stage_seconds", "Time per page in each pipeline stage", ["stage"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
@@ -47,8 +52,12 @@ def record_page(result: PageResult) -> None:
     """Count a page whose outputs were published."""
     for stage, seconds in result.timings.items():
         labelled(STAGE_SECONDS, stage).observe(seconds)
-    for label, count in (result.article.kept | result.article.dropped).items():
+    article = result.article  # its kept and dropped segments, counted by label, are all of them
+    for label, count in (article.kept | article.dropped).items():
         labelled(SEGMENTS, label).inc(count)
+    dropped = collections.Counter(s.features["reason"] for s in result.segments if s.label not in KEPT_LABELS)
+    for reason, count in dropped.items():
+        labelled(DROPPED, reason).inc(count)
     ARTICLES_OUT.inc()
     FACTS_OUT.inc(len(result.facts))
     for reason, count in result.fact_rejections.items():

@@ -67,8 +67,9 @@ def process_page(raw: RawPage) -> PageResult:
     keywords = article_keywords(blocks)
     clock.lap("keywords")
 
-    kept = Counter(s.label for s in segments if s.label in CONTENT_LABELS + METADATA_LABELS)
-    dropped = Counter(s.label for s in segments if s.label not in CONTENT_LABELS + METADATA_LABELS)
+    # Counted by the label's string: these maps are published as JSON objects, whose keys are plain strings.
+    kept = Counter(str(s.label) for s in segments if s.label in CONTENT_LABELS + METADATA_LABELS)
+    dropped = Counter(str(s.label) for s in segments if s.label not in CONTENT_LABELS + METADATA_LABELS)
     article = Article(
         id=article_id,
         url=raw.url,

@@ -9,18 +9,26 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .records import Draft, Segment
+from . import lexicon
+from .records import Draft, Label, Segment
 
-BODY_LABELS = ("heading", "paragraph", "list_item", "caption")
+BODY_LABELS = (Label.HEADING, Label.PARAGRAPH, Label.LIST_ITEM, Label.CAPTION)
 
-# Field names that end a value: "来源：新华社 作者：张三" holds two fields.
-_FIELD = r"(?:来源|來源|来自|作者|编辑|編輯|责任编辑|責任編輯|责编|记者|記者|通讯员|发布时间|發布時間|发稿时间|时间|時間|日期|选稿|校对|审核|浏览|字体|分享)"
-_SOURCE = re.compile(r"(?:来源|來源|来自|出处)\s*[：:]\s*(?P<v>[^\s|｜:：,，)）\]】]+(?:[-－—·][^\s|｜:：,，)）\]】]+)?)")
+
+def _any(words: tuple[str, ...]) -> str:
+    return "(?:" + "|".join(map(re.escape, words)) + ")"
+
+
+# Field names that end a value: "来源：新华社 作者：张三" holds two fields ("文" alone would end any value).
+_FIELD = _any(lexicon.BYLINE_FIELDS + lexicon.BYLINE_NEIGHBOURS)
+_VALUE_CHAR = r"[^\s|｜:：,，)）\]】]"
+_SOURCE = re.compile(rf"{_any(lexicon.SOURCE_FIELDS)}\s*[：:]\s*(?P<v>{_VALUE_CHAR}+(?:[-－—·]{_VALUE_CHAR}+)?)")
 _AUTHOR = re.compile(
-    r"(?:作者|撰文|文|记者|記者|责任编辑|責任編輯|编辑|編輯|责编)\s*[：:]\s*"
+    rf"{_any(lexicon.AUTHOR_FIELDS)}\s*[：:]\s*"
     rf"(?P<v>(?:(?!{_FIELD})[^\s|｜:：,，;；)）\]】\"“”'])+(?:[、 ](?:(?!{_FIELD})[^\s|｜:：,，;；)）\]】\"“”'\d])+)*)"
 )
-_AUTHOR_PRIORITY = ("作者", "撰文", "文", "记者", "記者", "责任编辑", "責任編輯", "编辑", "編輯", "责编")
+# The author when the byline names several people: the writer before the editor.
+_AUTHOR_PRIORITY = lexicon.AUTHOR_FIELDS
 _DATE = re.compile(
     r"(?P<y>(?:19|20)\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
     r"(?:\s*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{2})(?:\s*[:：分]\s*(?P<S>\d{2}))?)?"
@@ -69,13 +77,13 @@ def assemble(segments: Sequence[Segment]) -> Draft:
     headings: list[str] = []
     source = author = published = None
     for segment in segments:
-        if segment.label == "title" and title is None:
+        if segment.label == Label.TITLE and title is None:
             title = segment.text
         elif segment.label in BODY_LABELS:
             paragraphs.append((segment.index, segment.text))
             if segment.label == "heading":
                 headings.append(segment.text)
-        elif segment.label == "source":
+        elif segment.label == Label.SOURCE:
             source = source or parse_source(segment.text)
             author = author or parse_author(segment.text)
             published = published or parse_date(segment.text)

@@ -1,31 +1,30 @@
 """Label every segment: article content, article metadata, or one of the noise classes.
 
-The passes follow jusText (Pomikálek, 2011) and the density idea of GNE / CCNet, adapted to
-Chinese text without markup:
+`classify` is one driver over a list of passes, in the order they run (the layout of jusText's
+core, Pomikálek 2011; the density idea of GNE / CCNet, for Chinese text without markup):
 
-1. `_describe`: cheap character features (length, CJK ratio, punctuation, digits, markers, post
-   stamps) and, only for blocks that could be prose, the share of function characters
-   (的 了 是 在 …). Function words separate running text from link lists and headlines — the
-   stoplist idea of jusText, whose lists come from the most frequent words of each language's
-   Wikipedia.
-2. `_initial`: each block is `good` (prose), `near` (some prose), `short` or an explicit noise
-   class recognised by its form (source lines, UI words, footers, list headers).
-3. `_main_run`: the article is the densest run of prose: a maximum-sum run over block values
-   (positive for prose, negative for noise), found in one linear pass.
-4. `_zones`: a header such as 热门推荐 or a #话题# line starts a zone whose blocks share its class
-   (`_numbered_lists`: not when a numbered list of the article follows it).
-   `_listings`: a long row of headlines (one-line blocks with no full stop) is a list of teasers.
-   `_posts`: on a thread page (several post stamps: times, floor numbers), the lines after each
-   stamp are a post; replies are short and would never pass for prose on their own.
-5. `signals` and the content model: every block gets named signals — its own form, the verdicts
-   of the passes above (kind, zone, main run, furniture), its neighbours and page-level style
-   (share of long lines, of finished sentences) — and a logistic regression fitted on the dev
-   corpus (`python -m workers train-classifier`, weights in content_model.json) gives the
-   probability that it belongs to the article. Hard rules stay where the form is decisive: the
-   title, bylines near the run, a zone's blocks outside the run, and a block with no prose that
-   the rules did not keep.
-6. Content blocks become title/heading/paragraph/list_item/caption/source; every other block gets
-   its noise class from its form, its zone and its position.
+ANALYSIS, each pass filling in the page's working state (`_Page`):
+  describe        cheap character features of every block (length, CJK share, punctuation, digits,
+                  post stamps) and, for blocks that could be prose, the share of function characters
+                  (的 了 是 在 …): jusText's stoplist idea at the character level;
+  kinds           each block `good` (prose), `near` (some prose), `short` or a noise kind recognised
+                  by its form (source lines, UI words, footers, list headers, menus, teasers);
+  numbered_lists  a list header over a numbered list heads the article's list, not a zone;
+  zones           a header (热门推荐, 相关阅读, 评论) gives its class to the blocks under it;
+  listings        a long row of headlines is a list of teasers, even where they read like prose;
+  article_run     the article is the densest run of prose: a maximum-sum run over block values,
+                  widened by jusText's context rule at its edges;
+  furniture       long stretches of small or noisy blocks inside the run are page furniture;
+  thread_posts    on a thread page, the lines after each post stamp are a post;
+  list_page       on a page without prose, its longest run of plain lines is its content;
+  title           the title before the run (before the first post on a thread).
+
+VERDICT: the content model (a logistic regression over `signals`, weights in content_model.json,
+fitted by `python -m workers train-classifier`) gives each block its probability of being content
+and the FIRST verdict (reason `model`). The REVISIONS then overrule it where the form is decisive,
+each naming itself as the reason: `zone:<class>` (a block under a list header outside the run),
+`kind:<kind>` (a block the passes found no prose in), `thread_post`, `list_page`, `byline`, `title`.
+The first verdict is kept apart: a revised segment carries both in its features.
 """
 from __future__ import annotations
 
@@ -33,13 +32,14 @@ import json
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from itertools import accumulate, compress
 from pathlib import Path
 
-
-from .records import Segment
+from . import lexicon
 from .patterns import any_word, starting_with
+from .records import Label, Segment
 from .split import BULLET, CLOSE_BUTTON
 
 # --- thresholds -------------------------------------------------------------------------------
@@ -132,6 +132,10 @@ _PUNCTUATION = re.compile(r"[。！？!?…，、；：;,]")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
+def _words(words: tuple[str, ...]) -> str:
+    return "|".join(map(re.escape, words))
+
+
 # Stamps only a thread has: a teaser list dates its entries but never numbers floors or says 发表于.
 THREAD_STAMP = re.compile(r"发表于|發表於|\d+\s*楼|#\d+$|沙发|板凳")
 POST_STAMP = re.compile(
@@ -141,71 +145,37 @@ POST_STAMP = re.compile(
         + THREAD_STAMP.pattern,
     )
 )
-
-SOURCE_LINE = re.compile(
-    r"^[\W_]*(?:\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s*(?:\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?\s*[|｜]?\s*)?"
-    r"(?:来源|來源|来自|作者|編輯|编辑|责任编辑|責任編輯|责编|记者|記者|通讯员|撰文|摄影|攝影|"
-    r"发布时间|發布時間|发稿时间|发表时间|发表于|发布于|时间|時間|日期|出处|选稿|校对|审核|原标题)\s*[：:]"
-)
+_DATE_TIME = r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s*(?:\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?"
+SOURCE_LINE = re.compile(rf"^[\W_]*(?:{_DATE_TIME}\s*[|｜]?\s*)?(?:{_words(lexicon.BYLINE_FIELDS)})\s*[：:]")
 DATE_LINE = re.compile(
     r"^[\W_]*\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s*"
     r"(?:\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?[\W_]*$"
 )
-FOOTER = re.compile(
-    starting_with(
-        "版c©I备公违不联关免隐用服网未禁请a",
-        r"版权所有|版權所有|copyright|©|ICP|备案|公网安备|违法和不良信息|不良信息举报|联系我们|关于我们|"
-        r"免责声明|隐私政策|用户协议|服务条款|网站地图|未经(?:书面)?(?:授权|许可)|不得转载|禁止转载|请勿转载|all rights reserved",
-    ),
-    re.IGNORECASE,
-)
-
-
-UI = re.compile(
-    any_word(
-        "登录 登入 登錄 注册 註冊 分享 举报 舉報 评论 評論 回复 回覆 点赞 收藏 关注 關注 转发 打印 "
-        "字号 字体 返回 扫一扫 掃一掃 二维码 客户端 下载 下載 上一篇 下一篇 上一页 下一页 阅读原文 "
-        "阅读全文 展开 收起 查看更多 加载更多 写留言 留言 纠错 点击 浏览 阅读量 搜索 订阅 复制链接 "
-        "微信 微博 QQ 赞 踩 跳转 首页 首頁 菜单 导航 切换 全部 更多 App app APP".split()
-    )
-    + r"|\d+\s*(?:人|次|条)"
-)
-RECOMMEND = re.compile(
-    starting_with(
-        "推相类延猜热熱排也都看为往可还還更",
-        r"推荐|推薦|(?:相关|相關)(?:阅读|閱讀|文章|新闻|新聞|链接|问题|内容|视频|资讯|话题|推荐)|类似问题|"
-        r"延伸阅读|猜你|热门|熱門|热点|热搜|热文|热榜|排行|(?:也|都)在看|看了又看|为你|往期|"
-        r"可能(?:还|還)?(?:想看|喜欢|喜歡|感兴趣|感興趣)|还想看|還想看|更多(?:文章|新闻|资讯|内容|精彩)",
-    )
-)
-ADVERT = re.compile(r"广告|廣告|推广|招聘|诚聘|赞助|商务合作|详情页|立即咨询|免费预约|优惠|抢购|加盟")
+FOOTER = re.compile(any_word(lexicon.FOOTER_WORDS), re.IGNORECASE)
+UI = re.compile(any_word(lexicon.UI_WORDS) + rf"|\d+\s*(?:{_words(lexicon.COUNTER_UNITS)})")
+RECOMMEND = re.compile(any_word(lexicon.RECOMMENDATION_HEADERS))
+ADVERT = re.compile(_words(lexicon.ADVERT_WORDS))
 # A publishing platform's notice that the text above is a user's post: the article ends there, and
 # what follows (often another user's post) does not belong to it.
-PLATFORM_NOTE = re.compile(r"仅提供信息存储|系信息发布平台|用户上传并发布")
+PLATFORM_NOTE = re.compile(_words(lexicon.PLATFORM_NOTES))
 # A comment section's header; its count (243 条评论) may stand on a line of its own.
+_COMMENT = f"(?:{_words(lexicon.COMMENT_NOUNS)})"
 COMMENT_HEADER = re.compile(
-    r"^\W*(?:(?:\d+\s*)?条(?:评论|回复|留言)|(?:网友|全部|热门|最新|精彩)(?:评论|回复|留言)|评论区|评论\s*[(（]\d+|跟帖)"
+    rf"^\W*(?:(?:\d+\s*)?条{_COMMENT}|(?:{_words(lexicon.COMMENT_QUALIFIERS)}){_COMMENT}|评论区|评论\s*[(（]\d+|跟帖)"
 )
 # The first item of a numbered list.
 FIRST_ITEM = re.compile(r"^(?:1[.、)）](?![0-9])|[(（][1一][)）]|[①⑴❶]|一、)")
 SYMBOL_BULLET = re.compile(r"^[•·●○◆◇▪▫■□▶►➤\-–*+>]")
 HASHTAG_LINE = re.compile(r"^#[^#\s]{1,30}#$")
-CAPTION = re.compile(r"摄$|摄）$|图为|图片来源|图源|圖片|配图|（图|\(图|图：|图/")
+CAPTION = re.compile(rf"{_words(lexicon.CAPTION_WORDS)}|(?:{_words(lexicon.CAPTION_ENDINGS)})$")
 # A line with several short items separated by spaces or bars: a menu.
 MENU = re.compile(r"^(?:\S{1,8}(?:\s+|\s*[|｜/]\s*)){3,}\S{1,8}$")
-
-# Characters that are function words on their own (particles, pronouns, prepositions, copulas,
-# conjunctions, negations), Simplified and Traditional, and a few Japanese particles so that
-# Japanese prose is recognised as prose too. Their share of a block's CJK characters is the
-# stoplist idea of jusText at the character level: running text is full of them, headlines and
-# link lists are not. Counting characters needs no tokeniser, so the classifier tokenises nothing
-# and only the article's own segments are ever tokenised (for keywords).
-_FUNCTION_CHAR = re.compile(
-    "[的了是在和也就都而及与这那有着被把让给向从对于以为因由将并但又还更很其之所我你他她它们不没要会能可"
-    "吗呢吧啊個們這為與對從還會沒讓給嗎のにはをがでとも]"
-)
+# Function characters (lexicon.FUNCTION_CHARS); counting them needs no tokeniser, so the classifier
+# tokenises nothing and only the article's own segments are ever tokenised (for keywords).
+_FUNCTION_CHAR = re.compile(f"[{lexicon.FUNCTION_CHARS}]")
 
 
+# --- the page's working state ---------------------------------------------------------------------
 @dataclass(slots=True)
 class _Block:
     """Per-segment working state of the classifier."""
@@ -230,6 +200,24 @@ class _Block:
     damped: bool = False
 
 
+@dataclass(slots=True)
+class _Page:
+    """What the analysis passes learn about one page, pass after pass."""
+
+    segments: list[Segment]
+    blocks: list[_Block] = field(default_factory=list)
+    run: tuple[int, int] = (0, -1)  # the article run, inclusive; empty when end < start
+    furniture: set[int] = field(default_factory=set)
+    posts: set[int] = field(default_factory=set)
+    list_lines: set[int] = field(default_factory=set)
+    title: int | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.run[1] >= self.run[0]
+
+
+# --- analysis passes ------------------------------------------------------------------------------
 def _describe(segment: Segment) -> _Block:
     text = segment.text
     n = len(text)
@@ -266,11 +254,11 @@ def _describe(segment: Segment) -> _Block:
     )
 
 
-def _function_share(segment: Segment, b: _Block) -> float:
-    return len(_FUNCTION_CHAR.findall(segment.text)) / max(1, b.cjk)
+def describe(page: _Page) -> None:
+    page.blocks = [_describe(s) for s in page.segments]
 
 
-def _initial(segment: Segment, b: _Block) -> str:
+def _kind(segment: Segment, b: _Block) -> str:
     """The block's kind from its own form, before looking at neighbours."""
     text = segment.text
     if b.n <= SOURCE_MAX_CHARS and (SOURCE_LINE.search(text) or DATE_LINE.match(text)):
@@ -286,7 +274,7 @@ def _initial(segment: Segment, b: _Block) -> str:
     if b.bullet and b.n >= TEASER_MIN_CHARS and not b.final and (SYMBOL_BULLET.match(text) or not b.sent):
         return "teaser"
     if b.cjk >= PROSE_MIN_CJK and b.cjk_ratio >= PROSE_MIN_CJK_RATIO and (b.sent or b.clause):
-        b.function_share = _function_share(segment, b)
+        b.function_share = len(_FUNCTION_CHAR.findall(text)) / max(1, b.cjk)
         if b.function_share >= PROSE_MIN_FUNCTION_SHARE:
             return "good"
         return "near"
@@ -300,115 +288,34 @@ def _initial(segment: Segment, b: _Block) -> str:
     return "short"
 
 
-def _numbered_lists(segments: list[Segment], blocks: list[_Block]) -> None:
+def kinds(page: _Page) -> None:
+    for segment, b in zip(page.segments, page.blocks):
+        b.kind = _kind(segment, b)
+
+
+def numbered_lists(page: _Page) -> None:
     """A list or advertising header, itself no list item, followed by a list's first numbered
     item heads a list of the article (门票优惠景点 then 1、…): lists of links carry symbol
     bullets or none, so it opens no zone."""
+    segments, blocks = page.segments, page.blocks
     for i in range(len(blocks) - 1):
         b, text = blocks[i], segments[i].text
-        if b.kind == "header" and not b.bullet and FIRST_ITEM.match(segments[i + 1].text) and _header_zone(text) in ("advertisement", "recommendation"):
+        if (b.kind == "header" and not b.bullet and FIRST_ITEM.match(segments[i + 1].text)
+                and _header_zone(text) in (Label.ADVERTISEMENT, Label.RECOMMENDATION)):
             b.kind = "short"
 
 
-def _is_headline(segment: Segment, b: _Block) -> bool:
-    text = segment.text
-    return (
-        b.kind in ("good", "near", "short", "teaser")
-        and b.zone != "comment"
-        and HEADLINE_MIN_CJK <= b.cjk
-        and b.n <= HEADLINE_MAX_CHARS
-        and not _FULL_STOP.search(text)
-        and not text.endswith(("：", ":"))
-    )
-
-
-def _listings(segments: list[Segment], blocks: list[_Block]) -> None:
-    """Prose-like blocks in a long row of headlines are teasers of a link list, unless prose
-    before the row announces it with a colon. Replies under a comment header are short lines
-    too, but they are the thread, not links."""
-    # Turning prose into teasers leaves a headline a headline: the flags hold for the whole pass.
-    headline = [_is_headline(s, b) for s, b in zip(segments, blocks)]
-    i, count = 0, len(blocks)
-    while i < count:
-        if not headline[i]:
-            i += 1
-            continue
-        j, headlines = i, []
-        while j < count and (headline[j] or blocks[j].n < LISTING_TINY_CHARS):
-            if headline[j]:
-                headlines.append(j)
-            j += 1
-        announced = i > 0 and segments[i - 1].text.endswith(("：", ":"))
-        if len(headlines) >= HEADLINE_RUN and not announced:
-            for k in headlines:
-                if blocks[k].kind in ("good", "near"):
-                    blocks[k].kind = "teaser"
-        i = j
-
-
-def _stamps(blocks: list[_Block]) -> list[int]:
-    """The short lines that can stamp a post: a poster's time or a floor number."""
-    return [i for i, b in enumerate(blocks) if b.stamp]
-
-
-def _posts(segments: list[Segment], blocks: list[_Block]) -> set[int]:
-    """On a thread page, the blocks of each post: the lines after a post stamp that hold words,
-    up to the next stamp, UI line, header or line without letters (a counter, a separator).
-    A UI line right under a stamp is skipped. Bulleted lines and lines whose shape repeats on
-    the page are the entries of a teaser list with dates, not posts; so are posts that mostly
-    open with a long headline, unless a stamp is one only a thread has (a floor number, 发表于)."""
-    stamps = _stamps(blocks)
-    if len(stamps) < THREAD_MIN_POSTS:
-        return set()
-    shapes = Counter(b.shape for b in blocks)
-    stamp_set, out, openers = set(stamps), set(), []
-    for i in stamps:
-        # A UI line right under the stamp (对 某人 #3 回复) addresses the post; the post follows it.
-        j = i + 2 if i + 1 < len(blocks) and blocks[i + 1].kind == "ui" else i + 1
-        start = j
-        while (
-            j < len(blocks)
-            and j not in stamp_set
-            and blocks[j].kind in ("good", "near", "short")
-            and blocks[j].zone in ("", "comment")
-            and _LETTER.search(segments[j].text)
-            and not blocks[j].bullet
-            and shapes[blocks[j].shape] < POST_SHAPE_REPEATS
-        ):
-            out.add(j)
-            j += 1
-        if j > start:
-            openers.append(start)
-    headlines = sum(1 for i in openers if _is_headline(segments[i], blocks[i]) and blocks[i].cjk >= TEASER_HEADLINE_MIN_CJK)
-    thread = any(THREAD_STAMP.search(segments[i].text) for i in stamps)
-    if not thread and len(openers) >= THREAD_MIN_POSTS and headlines >= TEASER_POST_SHARE * len(openers):
-        return set()
-    return out
-
-
-def _longest_list(blocks: list[_Block]) -> set[int]:
-    """On a page without prose, the longest run of plain lines: the entries of its table of contents."""
-    best, start = range(0), 0
-    for i, b in enumerate(blocks + [None]):
-        if b is not None and b.kind in ("short", "near", "good", "teaser") and not b.bullet:
-            continue
-        if i - start > len(best):
-            best = range(start, i)
-        start = i + 1
-    return set(best) if len(best) >= LIST_PAGE_MIN_LINES else set()
-
-
-def _header_zone(text: str) -> str:
+def _header_zone(text: str) -> Label:
     if ADVERT.search(text):
-        return "advertisement"
+        return Label.ADVERTISEMENT
     if COMMENT_HEADER.search(text):
-        return "comment"
+        return Label.COMMENT
     if RECOMMEND.search(text):
-        return "recommendation"
-    return "unrelated_post"
+        return Label.RECOMMENDATION
+    return Label.UNRELATED_POST
 
 
-def _zones(segments: list[Segment], blocks: list[_Block]) -> None:
+def zones(page: _Page, *, after_prose_cjk: int = ZONE_AFTER_PROSE_CJK) -> None:
     """A header gives its class to the blocks after it, up to the next header or byline (a bare
     date does not end it: teaser lists date every entry). A list or advertising header before the
     article's prose is page navigation (热门, 推荐, 招聘 in a menu): its list ends at the first
@@ -417,22 +324,60 @@ def _zones(segments: list[Segment], blocks: list[_Block]) -> None:
     and damped, even under a byline (the next item is another user's post). An advertisement's
     close button (×) ends its zone: an ad set into the article holds a line or two, and the
     article goes on after it."""
+    listing = (Label.RECOMMENDATION, Label.ADVERTISEMENT)
     zone, damped, closed, after_prose, prose = "", False, False, False, 0
-    for segment, b in zip(segments, blocks):
+    for segment, b in zip(page.segments, page.blocks):
         if b.kind == "header":
             zone = _header_zone(segment.text)
-            after_prose = prose >= ZONE_AFTER_PROSE_CJK
+            after_prose = prose >= after_prose_cjk
             closed = closed or (after_prose and bool(PLATFORM_NOTE.search(segment.text)))
-            damped = closed or (after_prose and zone in ("recommendation", "advertisement"))
+            damped = closed or (after_prose and zone in listing)
         elif b.kind == "source" and not closed and SOURCE_LINE.search(segment.text):
             zone, damped = "", False
-        elif zone == "advertisement" and not closed and CLOSE_BUTTON.fullmatch(segment.text):
+        elif zone == Label.ADVERTISEMENT and not closed and CLOSE_BUTTON.fullmatch(segment.text):
             zone, damped = "", False
         elif b.kind == "good":
-            if zone in ("recommendation", "advertisement") and not after_prose:
+            if zone in listing and not after_prose:
                 zone = ""
             prose += b.cjk
         b.zone, b.damped = zone, damped
+
+
+def _is_headline(segment: Segment, b: _Block) -> bool:
+    text = segment.text
+    return (
+        b.kind in ("good", "near", "short", "teaser")
+        and b.zone != Label.COMMENT
+        and HEADLINE_MIN_CJK <= b.cjk
+        and b.n <= HEADLINE_MAX_CHARS
+        and not _FULL_STOP.search(text)
+        and not text.endswith(("：", ":"))
+    )
+
+
+def listings(page: _Page, *, headline_run: int = HEADLINE_RUN, tiny_chars: int = LISTING_TINY_CHARS) -> None:
+    """Prose-like blocks in a long row of headlines are teasers of a link list, unless prose
+    before the row announces it with a colon. Replies under a comment header are short lines
+    too, but they are the thread, not links."""
+    segments, blocks = page.segments, page.blocks
+    # Turning prose into teasers leaves a headline a headline: the flags hold for the whole pass.
+    headline = [_is_headline(s, b) for s, b in zip(segments, blocks)]
+    i, count = 0, len(blocks)
+    while i < count:
+        if not headline[i]:
+            i += 1
+            continue
+        j, headlines = i, []
+        while j < count and (headline[j] or blocks[j].n < tiny_chars):
+            if headline[j]:
+                headlines.append(j)
+            j += 1
+        announced = i > 0 and segments[i - 1].text.endswith(("：", ":"))
+        if len(headlines) >= headline_run and not announced:
+            for k in headlines:
+                if blocks[k].kind in ("good", "near"):
+                    blocks[k].kind = "teaser"
+        i = j
 
 
 def _value(b: _Block) -> float:
@@ -450,79 +395,118 @@ def _value(b: _Block) -> float:
     return value
 
 
-def _main_run(blocks: list[_Block]) -> tuple[int, int]:
-    """The maximum-sum run of block values (Kadane); (start, end) inclusive, or (0, -1)."""
+def _densest_run(values: list[float]) -> tuple[int, int]:
+    """The maximum-sum run of `values` (Kadane); (start, end) inclusive, or (0, -1)."""
     best, best_span = 0.0, (0, -1)
     total, start = 0.0, 0
-    for i, b in enumerate(blocks):
+    for i, value in enumerate(values):
         if total <= 0:
             total, start = 0.0, i
-        total += _value(b)
+        total += value
         if total > best:
             best, best_span = total, (start, i)
     return best_span
 
 
-def _extend(blocks: list[_Block], run: tuple[int, int]) -> tuple[int, int]:
-    """jusText's context rule at the edges: short finished sentences next to the run join it."""
-    start, end = run
+def article_run(page: _Page) -> None:
+    """The densest run of prose, then jusText's context rule at its edges: short finished
+    sentences next to the run join it."""
+    blocks = page.blocks
+    start, end = _densest_run([_value(b) for b in blocks])
+    if end < start:
+        page.run = (start, end)
+        return
     while start > 0 and blocks[start - 1].kind in ("short", "near") and blocks[start - 1].final:
         start -= 1
     while end + 1 < len(blocks) and blocks[end + 1].kind in ("short", "near") and blocks[end + 1].final:
         end += 1
-    return start, end
+    page.run = (start, end)
 
 
-def _furniture(segments: list[Segment], blocks: list[_Block], run: tuple[int, int]) -> set[int]:
+def furniture(page: _Page, *, max_gap: int = MAX_INNER_GAP, max_mean_chars: int = FURNITURE_MAX_MEAN_CHARS,
+              min_noise_share: float = FURNITURE_MIN_NOISE_SHARE) -> None:
     """Inside the run, long stretches of small or noisy blocks are page furniture, unless they are
     the items of a list that the prose before them announces with a colon."""
-    out: set[int] = set()
-    i = run[0]
-    while i <= run[1]:
+    segments, blocks, (first, last) = page.segments, page.blocks, page.run
+    i = first
+    while i <= last:
         if blocks[i].kind in ("good", "near"):
             i += 1
             continue
         j = i
-        while j <= run[1] and blocks[j].kind not in ("good", "near"):
+        while j <= last and blocks[j].kind not in ("good", "near"):
             j += 1
         gap = range(i, j)
         announced = i > 0 and segments[i - 1].text.endswith(("：", ":"))
         mean_chars = sum(blocks[k].n for k in gap) / len(gap)
         noise = sum(1 for k in gap if blocks[k].kind != "short") / len(gap)
-        furniture = mean_chars < FURNITURE_MAX_MEAN_CHARS or noise >= FURNITURE_MIN_NOISE_SHARE
-        if len(gap) > MAX_INNER_GAP and furniture and not (announced and all(blocks[k].bullet for k in gap)):
-            out.update(gap)
+        furnished = mean_chars < max_mean_chars or noise >= min_noise_share
+        if len(gap) > max_gap and furnished and not (announced and all(blocks[k].bullet for k in gap)):
+            page.furniture.update(gap)
         i = j
-    return out
 
 
-def _noise_label(segment: Segment, b: _Block, before_run: bool) -> str:
-    if b.kind == "footer":
-        return "footer"
-    if b.kind == "ui":
-        return "ui_chrome"
-    if b.zone:
-        return b.zone
-    if b.kind == "header":
-        return _header_zone(segment.text)
-    if b.kind == "teaser":
-        return "recommendation"
-    if b.kind == "menu" or before_run:
-        return "navigation"
-    if b.kind in ("good", "near"):
-        return "unrelated_post"
-    return "ui_chrome"
+def _stamps(blocks: list[_Block]) -> list[int]:
+    """The short lines that can stamp a post: a poster's time or a floor number."""
+    return [i for i, b in enumerate(blocks) if b.stamp]
 
 
-def _content_label(segment: Segment, b: _Block) -> str:
-    text = segment.text
-    if b.bullet:
-        return "list_item"
-    if b.n <= HEADING_MAX_CHARS and CAPTION.search(text):
-        return "caption"
-    if b.n <= HEADING_MAX_CHARS and not b.final and not b.sent:
-        return "heading"
-    return "paragraph"
+def thread_posts(page: _Page, *, min_posts: int = THREAD_MIN_POSTS, shape_repeats: int = POST_SHAPE_REPEATS) -> None:
+    """On a thread page, the blocks of each post: the lines after a post stamp that hold words,
+    up to the next stamp, UI line, header or line without letters (a counter, a separator).
+    A UI line right under a stamp is skipped. Bulleted lines and lines whose shape repeats on
+    the page are the entries of a teaser list with dates, not posts; so are posts that mostly
+    open with a long headline, unless a stamp is one only a thread has (a floor number, 发表于).
+    Replies are short and unpunctuated: they never look like prose, yet they are the thread."""
+    segments, blocks = page.segments, page.blocks
+    stamps = _stamps(blocks)
+    if len(stamps) < min_posts:
+        return
+    shapes = Counter(b.shape for b in blocks)
+    stamp_set, out, openers = set(stamps), set(), []
+    for i in stamps:
+        # A UI line right under the stamp (对 某人 #3 回复) addresses the post; the post follows it.
+        j = i + 2 if i + 1 < len(blocks) and blocks[i + 1].kind == "ui" else i + 1
+        start = j
+        while (
+            j < len(blocks)
+            and j not in stamp_set
+            and blocks[j].kind in ("good", "near", "short")
+            and blocks[j].zone in ("", Label.COMMENT)
+            and _LETTER.search(segments[j].text)
+            and not blocks[j].bullet
+            and shapes[blocks[j].shape] < shape_repeats
+        ):
+            out.add(j)
+            j += 1
+        if j > start:
+            openers.append(start)
+    headlines = [i for i in openers if _is_headline(segments[i], blocks[i]) and blocks[i].cjk >= TEASER_HEADLINE_MIN_CJK]
+    thread = any(THREAD_STAMP.search(segments[i].text) for i in stamps)
+    if not thread and len(openers) >= min_posts and len(headlines) >= TEASER_POST_SHARE * len(openers):
+        for i in headlines:  # the entries of a dated teaser list
+            if blocks[i].kind in ("good", "near"):
+                blocks[i].kind = "teaser"
+        return
+    page.posts = out
+
+
+def list_page(page: _Page, *, min_lines: int = LIST_PAGE_MIN_LINES, lines_over_run: float = LINES_OVER_RUN) -> None:
+    """On a page without prose (a table of contents, an index) or written in short lines, the
+    longest run of plain lines is the content when it holds `lines_over_run` times the run's prose."""
+    blocks = page.blocks
+    best, start = range(0), 0
+    for i, b in enumerate(blocks + [None]):
+        if b is not None and b.kind in ("short", "near", "good", "teaser") and not b.bullet:
+            continue
+        if i - start > len(best):
+            best = range(start, i)
+        start = i + 1
+    if len(best) < min_lines:
+        return
+    run_cjk = sum(b.cjk for b in blocks[page.run[0] : page.run[1] + 1] if b.kind == "good")
+    if sum(blocks[i].cjk for i in best) >= lines_over_run * run_cjk:
+        page.list_lines = set(best)
 
 
 def _is_title_like(segment: Segment, b: _Block) -> bool:
@@ -536,37 +520,40 @@ def _is_title_like(segment: Segment, b: _Block) -> bool:
     )
 
 
-def _find_title(segments: list[Segment], blocks: list[_Block], run_start: int) -> int | None:
-    """The title: the last title-like block before a byline, else the nearest before the run."""
-    first = max(0, run_start - TITLE_LOOKBACK)
-    nearest = None
-    for i in range(run_start - 1, first - 1, -1):
+def title(page: _Page, *, lookback: int = TITLE_LOOKBACK) -> None:
+    """The title: the last title-like block before a byline, else the nearest before the run.
+    On a thread the title heads the first post: a line between later stamps is a reply."""
+    if not page.found:
+        return
+    segments, blocks = page.segments, page.blocks
+    stamps = _stamps(blocks)
+    before = min(page.run[0], stamps[0]) if len(stamps) >= THREAD_MIN_POSTS else page.run[0]
+    for i in range(before - 1, max(0, before - lookback) - 1, -1):
         if not _is_title_like(segments[i], blocks[i]):
             continue
-        if nearest is None:
-            nearest = i
+        if page.title is None:
+            page.title = i
         if i + 1 < len(blocks) and blocks[i + 1].kind == "source":
-            return i
-    return nearest
+            page.title = i
+            return
 
 
-def _near(i: int, run: tuple[int, int]) -> bool:
-    """Bylines sit just before or just after the article run."""
-    return run[0] - TITLE_LOOKBACK <= i <= run[1] + 3
+# The analysis passes, in the order they run.
+ANALYSIS: tuple[Callable[[_Page], None], ...] = (
+    describe, kinds, numbered_lists, zones, listings, article_run, furniture, thread_posts, list_page, title,
+)
 
 
-def _features(b: _Block, p: float) -> dict[str, float | int | str]:
-    features: dict[str, float | int | str] = {"kind": b.kind, "cjk": b.cjk, "p": round(p, 3)}
-    if b.function_share >= 0:
-        features["stop"] = round(b.function_share, 3)
-    if b.zone:
-        features["zone"] = b.zone
-    return features
+def analyse(segments: list[Segment]) -> _Page:
+    page = _Page(segments)
+    for step in ANALYSIS:
+        step(page)
+    return page
 
 
 # --- the content model ------------------------------------------------------------------------
 # Whether a block belongs to the article is decided by a logistic regression over the signals
-# below: the block's own form, the rule passes' verdicts (kind, zone, main run, furniture), its
+# below: the block's own form, the analysis passes' verdicts (kind, zone, main run, furniture), its
 # neighbours and the page as a whole. `python -m workers train-classifier` fits the weights on the
 # dev corpus and writes them to MODEL_PATH; at run time the decision is one dot product.
 MODEL_PATH = Path(__file__).with_name("content_model.json")
@@ -600,22 +587,28 @@ def _window_shares(flags: list[float], k: int) -> list[float]:
     return [(prefix[hi] - prefix[lo] - flag) / ((hi - lo - 1) or 1) for lo, hi, flag in zip(lows, highs, flags)]
 
 
-def signals(segments: list[Segment], blocks: list[_Block], run: tuple[int, int], furniture: set[int]) -> dict[str, list[float]]:
+def _inside(page: _Page) -> list[bool]:
+    start, end = page.run
+    return [start <= i <= end and i not in page.furniture for i in range(len(page.blocks))]
+
+
+def signals(page: _Page) -> dict[str, list[float]]:
     """Named numeric signals, the content model's input: one column per signal, one value per block."""
+    blocks, furniture = page.blocks, page.furniture
     count = len(blocks)
-    start, end = run
-    texts = [s.text for s in segments]
-    kinds = [b.kind for b in blocks]
-    prose = [1.0 if kind == "good" else 0.0 for kind in kinds]
+    start, end = page.run
+    texts = [s.text for s in page.segments]
+    block_kinds = [b.kind for b in blocks]
+    prose = [1.0 if kind == "good" else 0.0 for kind in block_kinds]
     final = [1.0 if b.final else 0.0 for b in blocks]
-    inside = [start <= i <= end and i not in furniture for i in range(count)]
+    inside = _inside(page)
     rule = [1.0 if _rule_content(b, flag) else 0.0 for b, flag in zip(blocks, inside)]
     max_cjk = max((b.cjk for b in blocks), default=0) or 1
     run_cjk = sum(b.cjk for b, flag in zip(blocks, inside) if flag and b.kind == "good")
     prose_cjk = sum(b.cjk for b in blocks if b.kind == "good") or 1
     shape_counts = Counter(b.shape for b in blocks)
     since_byline, byline = [], -BYLINE_REACH
-    for i, kind in enumerate(kinds):
+    for i, kind in enumerate(block_kinds):
         since_byline.append(min(i - byline, BYLINE_REACH) / BYLINE_REACH)
         if kind == "source":
             byline = i
@@ -623,7 +616,7 @@ def signals(segments: list[Segment], blocks: list[_Block], run: tuple[int, int],
     distance = [*range(start, 0, -1), *[0] * (end - start + 1), *range(1, count - end)]
     last = max(1, count - 1)
     columns = {f"kind_{k}": [0.0] * count for k in KINDS}
-    for i, kind in enumerate(kinds):
+    for i, kind in enumerate(block_kinds):
         columns[f"kind_{kind}"][i] = 1.0
     columns.update(
         log_chars=[math.log1p(b.n) for b in blocks],
@@ -713,52 +706,148 @@ def content_model() -> ContentModel:
     return _MODEL
 
 
-def analyse(segments: list[Segment]) -> tuple[list[_Block], tuple[int, int], set[int], int | None]:
-    """The rule passes: block kinds and zones, the main run, furniture inside it, the title."""
-    blocks = [_describe(s) for s in segments]
-    for segment, b in zip(segments, blocks):
-        b.kind = _initial(segment, b)
-    _numbered_lists(segments, blocks)
-    _zones(segments, blocks)
-    _listings(segments, blocks)
-    run = _main_run(blocks)
-    if run[1] < run[0]:
-        return blocks, run, set(), None
-    run = _extend(blocks, run)
-    # On a thread the title heads the first post: a line between later stamps is a reply.
-    stamps = _stamps(blocks)
-    title_before = min(run[0], stamps[0]) if len(stamps) >= THREAD_MIN_POSTS else run[0]
-    return blocks, run, _furniture(segments, blocks, run), _find_title(segments, blocks, title_before)
+# --- the verdict ------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A segment's label and what decided it: `model`, or the revision that overruled it."""
+
+    label: Label
+    reason: str
+
+
+def _content_label(segment: Segment, b: _Block) -> Label:
+    text = segment.text
+    if b.bullet:
+        return Label.LIST_ITEM
+    if b.n <= HEADING_MAX_CHARS and CAPTION.search(text):
+        return Label.CAPTION
+    if b.n <= HEADING_MAX_CHARS and not b.final and not b.sent:
+        return Label.HEADING
+    return Label.PARAGRAPH
+
+
+def _noise_label(segment: Segment, b: _Block, before_run: bool) -> Label:
+    if b.kind == "footer":
+        return Label.FOOTER
+    if b.kind == "ui":
+        return Label.UI_CHROME
+    if b.zone:
+        return Label(b.zone)
+    if b.kind == "header":
+        return _header_zone(segment.text)
+    if b.kind == "teaser":
+        return Label.RECOMMENDATION
+    if b.kind == "menu" or before_run:
+        return Label.NAVIGATION
+    if b.kind in ("good", "near"):
+        return Label.UNRELATED_POST
+    return Label.UI_CHROME
+
+
+@dataclass(slots=True)
+class _Verdicts:
+    """The page's analysis, the model's probabilities and the verdicts as they are revised."""
+
+    page: _Page
+    probabilities: list[float]
+    inside: list[bool]
+    rule: list[float]
+    labels: list[Verdict]
+
+    def content(self, i: int) -> bool:
+        return self.labels[i].label in _CONTENT
+
+    def keep(self, i: int, reason: str) -> None:
+        self.labels[i] = Verdict(_content_label(self.page.segments[i], self.page.blocks[i]), reason)
+
+    def drop(self, i: int, reason: str) -> None:
+        self.labels[i] = Verdict(_noise_label(self.page.segments[i], self.page.blocks[i], i < self.page.run[0]), reason)
+
+
+_CONTENT = frozenset((Label.TITLE, Label.HEADING, Label.PARAGRAPH, Label.LIST_ITEM, Label.CAPTION))
+
+
+def _first_verdicts(page: _Page, probabilities: list[float], threshold: float) -> list[Verdict]:
+    """The model's verdict on every block: content at or above its threshold."""
+    segments, blocks, start = page.segments, page.blocks, page.run[0]
+    return [
+        Verdict(_content_label(s, b), "model") if p >= threshold else Verdict(_noise_label(s, b, i < start), "model")
+        for i, (s, b, p) in enumerate(zip(segments, blocks, probabilities))
+    ]
+
+
+def zone_outside_run(v: _Verdicts) -> None:
+    """Outside the article run, a block under a list or post header stays in that header's zone:
+    the header says what the block is better than the block's own form does."""
+    for i, b in enumerate(v.page.blocks):
+        if b.zone and not v.inside[i] and v.content(i):
+            v.drop(i, f"zone:{b.zone}")
+
+
+def no_prose(v: _Verdicts) -> None:
+    """A block that is neither prose nor a short line inside the run is not kept on the model's
+    word alone: its kind (a menu, a teaser, a footer) says what it is."""
+    for i, b in enumerate(v.page.blocks):
+        if not v.rule[i] and b.kind not in ("good", "near") and v.content(i):
+            v.drop(i, f"kind:{b.kind}")
+
+
+def thread_post(v: _Verdicts) -> None:
+    """Replies on a thread page are content whatever their form."""
+    for i in sorted(v.page.posts):
+        v.keep(i, "thread_post")
+
+
+def list_page_line(v: _Verdicts) -> None:
+    """The entries of a page without prose, or written in short lines, are its content."""
+    for i in sorted(v.page.list_lines):
+        v.keep(i, "list_page")
+
+
+def byline(v: _Verdicts, *, reach_before: int = TITLE_LOOKBACK, reach_after: int = 3) -> None:
+    """Bylines and date lines just before or just after the article run are its metadata."""
+    page = v.page
+    if not page.found:
+        return
+    for i, b in enumerate(page.blocks):
+        if b.kind == "source" and page.run[0] - reach_before <= i <= page.run[1] + reach_after:
+            v.labels[i] = Verdict(Label.SOURCE, "byline")
+
+
+def title_line(v: _Verdicts) -> None:
+    if v.page.title is not None:
+        v.labels[v.page.title] = Verdict(Label.TITLE, "title")
+
+
+# The revisions of the first verdict, in the order they run: a later one overrules an earlier one.
+REVISIONS: tuple[Callable[[_Verdicts], None], ...] = (
+    zone_outside_run, no_prose, thread_post, list_page_line, byline, title_line,
+)
+
+
+def _features(b: _Block, p: float, first: Verdict, final: Verdict) -> dict[str, float | int | str]:
+    features: dict[str, float | int | str] = {"kind": b.kind, "cjk": b.cjk, "p": round(p, 3), "reason": final.reason}
+    if final != first:
+        features["first"] = first.label.value
+    if b.function_share >= 0:
+        features["stop"] = round(b.function_share, 3)
+    if b.zone:
+        features["zone"] = str(b.zone)
+    return features
 
 
 def classify(segments: list[Segment], model: ContentModel | None = None) -> None:
-    """Set label, score (the probability of being content) and features on every segment, in place."""
+    """Set label, score (the probability of being content) and features on every segment, in place:
+    the analysis passes, the model's first verdict, then the revisions, in order."""
     model = model or content_model()
-    blocks, run, furniture, title = analyse(segments)
-    found = run[1] >= run[0]
-    columns = signals(segments, blocks, run, furniture)
-    # Replies on a thread page, and the entries of a page without prose or written in short lines,
-    # are content whatever their form: short lines that the model would drop anywhere else.
-    lines = _longest_list(blocks)
-    run_cjk = sum(b.cjk for b in blocks[run[0] : run[1] + 1] if b.kind == "good")
-    if sum(blocks[i].cjk for i in lines) < LINES_OVER_RUN * run_cjk:
-        lines = set()
-    kept = _posts(segments, blocks) | lines
-    inside, rule = columns["inside_run"], columns["rule_content"]
+    page = analyse(segments)
+    columns = signals(page)
     probabilities = model.probabilities(columns)
-    # Outside the article run, a block under a list or post header stays in that header's zone:
-    # the header says what the block is better than the block's own form does.
-    for i, (segment, b, p) in enumerate(zip(segments, blocks, probabilities)):
-        if i == title:
-            label = "title"
-        elif b.kind == "source" and found and _near(i, run):
-            label = "source"
-        elif i in kept:
-            label = _content_label(segment, b)
-        elif p >= model.threshold and (inside[i] or not b.zone) and (rule[i] or b.kind in ("good", "near")):
-            label = _content_label(segment, b)
-        else:
-            label = _noise_label(segment, b, i < run[0])
-        segment.label = label
+    first = _first_verdicts(page, probabilities, model.threshold)
+    verdicts = _Verdicts(page, probabilities, _inside(page), columns["rule_content"], list(first))
+    for revise in REVISIONS:
+        revise(verdicts)
+    for segment, b, p, before, after in zip(segments, page.blocks, probabilities, first, verdicts.labels):
+        segment.label = after.label
         segment.score = p
-        segment.features = _features(b, p)
+        segment.features = _features(b, p, before, after)

@@ -7,20 +7,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 
-# Segment labels. Content labels make up the article; the rest are noise classes.
-CONTENT_LABELS = ("title", "heading", "paragraph", "list_item", "caption")
-METADATA_LABELS = ("source",)
-NOISE_LABELS = (
-    "navigation",
-    "ui_chrome",
-    "recommendation",
-    "advertisement",
-    "unrelated_post",
-    "comment",
-    "footer",
-)
-LABELS = CONTENT_LABELS + METADATA_LABELS + NOISE_LABELS
+
+class Label(StrEnum):
+    """A segment's label. Content labels make up the article; the rest are noise classes. The
+    values are the strings published on the topics."""
+
+    TITLE = "title"
+    HEADING = "heading"
+    PARAGRAPH = "paragraph"
+    LIST_ITEM = "list_item"
+    CAPTION = "caption"
+    SOURCE = "source"
+    NAVIGATION = "navigation"
+    UI_CHROME = "ui_chrome"
+    RECOMMENDATION = "recommendation"
+    ADVERTISEMENT = "advertisement"
+    UNRELATED_POST = "unrelated_post"
+    COMMENT = "comment"
+    FOOTER = "footer"
+
+
+CONTENT_LABELS = (Label.TITLE, Label.HEADING, Label.PARAGRAPH, Label.LIST_ITEM, Label.CAPTION)
+METADATA_LABELS = (Label.SOURCE,)
+NOISE_LABELS = tuple(label for label in Label if label not in CONTENT_LABELS + METADATA_LABELS)
+LABELS = tuple(Label)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +55,7 @@ class Segment:
     text: str
     start: int
     end: int
-    label: str = ""
+    label: Label | str = ""
     score: float = 0.0
     features: dict[str, float | int | str] = field(default_factory=dict)
 
