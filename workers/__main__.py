@@ -4,6 +4,7 @@
   topics    create the worker's topics if missing
   process   the offline pipeline: JSONL raw pages in, JSONL results out
   eval      content quality (bag-of-words P/R/F1) on corpus JSONL files
+  site-memory eval | bench  content quality with and without site memory; its size and cost
   train-classifier  fit the content model's weights on the dev corpus, with cross-validation by page
   facts     facts of plain text lines from stdin, one JSON line out per line
   feed      send raw pages (JSONL or .txt files, folders) to the input topic, keyed by URL
@@ -21,6 +22,7 @@ COMMANDS = {
     "topics": "workers.commands.topics",
     "process": "workers.commands.process",
     "eval": "workers.evaluate",
+    "site-memory": "workers.commands.site_memory",
     "train-classifier": "workers.commands.train_classifier",
     "facts": "workers.commands.facts",
     "feed": "workers.commands.feed",

@@ -17,7 +17,8 @@ from .classify import classify
 from .decode import RejectedPage, decode_page, page_from_object
 from .facts import read_facts, reference_year
 from .keywords import article_keywords, load_dictionary
-from .records import CONTENT_LABELS, METADATA_LABELS, Article, PageResult, RawPage
+from .records import CONTENT_LABELS, METADATA_LABELS, NO_MEMORY, Article, Memory, Observations, PageResult, RawPage
+from .sitememory import site_memory, site_of
 from .split import split_segments
 
 PIPELINE_VERSION = "0.1.0"
@@ -43,11 +44,12 @@ def stable_id(*parts: str) -> str:
     return _sha256("\x1f".join(parts))[:32]
 
 
-def process_page(raw: RawPage) -> PageResult:
+def process_page(raw: RawPage, memory: Memory = NO_MEMORY) -> PageResult:
     clock = _StageClock()
     segments = split_segments(raw.text)
     clock.lap("split")
     classify(segments)
+    line_fingerprints = site_memory(site_of(raw), segments, memory.site_template)
     clock.lap("classify")
     draft = assemble(segments)
     blocks = [text for _, text in draft.paragraphs]
@@ -89,7 +91,8 @@ def process_page(raw: RawPage) -> PageResult:
         page_id=raw.page_id,
     )
     return PageResult(article=article, segments=tuple(segments), facts=facts, fact_segments=fact_segments,
-                      timings=clock.laps, fact_rejections=dict(reading.rejected))
+                      timings=clock.laps, fact_rejections=dict(reading.rejected),
+                      observations=Observations(line_fingerprints=line_fingerprints))
 
 
 class _StageClock:

@@ -127,6 +127,33 @@ class Article:
 
 
 @dataclass(frozen=True, slots=True)
+class LineFingerprints:
+    """What a page teaches its site's template: its site, its digest (same content, same digest) and
+    the fingerprints of its normalised lines (sitememory.py)."""
+
+    site: str
+    page: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Memory:
+    """A read-only view of what earlier pages taught, handed to the pipeline with each page."""
+
+    site_template: frozenset[str] = frozenset()  # fingerprints of the page's site's template lines
+
+
+NO_MEMORY = Memory()
+
+
+@dataclass(frozen=True, slots=True)
+class Observations:
+    """What a page taught, for the stream layer (or an offline command) to fold into its memory."""
+
+    line_fingerprints: LineFingerprints | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PageResult:
     article: Article
     segments: tuple[Segment, ...]
@@ -134,3 +161,4 @@ class PageResult:
     fact_segments: tuple[int, ...]  # segment index each fact came from
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, for metrics and benchmarks
     fact_rejections: dict[str, int] = field(default_factory=dict)  # candidates not taken as facts, by reason
+    observations: Observations = Observations()
