@@ -9,20 +9,29 @@ import orjson
 from tqdm import tqdm
 
 from ..messages import page_messages
-from ..pipeline import RejectedPage, decode_page, load_dictionary, process_page
-from ..settings import get_settings
+from ..pipeline import Memory, RejectedPage, decode_page, load_dictionary, process_page
+from ..pipeline.reprints import ReprintIndex, fold, index_entry
+from ..settings import get_settings, reprint_index
 
 
-def result_line(line: bytes, max_bytes: int) -> dict:
-    """The offline output for one input line; a rejected or failing line gives an `error` record."""
+def result_line(line: bytes, max_bytes: int, reprints: ReprintIndex, drop_reprints: bool = False) -> dict:
+    """The offline output for one input line; a rejected or failing line gives an `error` record. The
+    reprint index learns each article after its line, in input order, as the worker's would; a reprint
+    under REPRINT_ACTION=drop gives a `dropped` record in place of its article and facts."""
     url, page_id = page_identity(line)
     try:
         raw = decode_page(line, max_bytes)
-        result = process_page(raw)
+        result = process_page(raw, Memory(reprints=reprints))
     except RejectedPage as exc:
         return {"url": url, "id": page_id, "error": {"reason": exc.reason, "detail": exc.detail}}
     except Exception as exc:  # one bad page must not stop a backfill
         return {"url": url, "id": page_id, "error": {"reason": "pipeline_error", "detail": f"{type(exc).__name__}: {exc}"}}
+    fold(reprints, index_entry(result, raw.fetched_at))
+    article = result.article
+    if drop_reprints and article.duplicate_of is not None:
+        return {"url": raw.url, "id": page_id, "dropped": {"reason": "reprint", "article_id": article.id,
+                                                           "duplicate_of": article.duplicate_of,
+                                                           "similarity": article.similarity}}
     return {
         "url": raw.url,
         "id": page_id,
@@ -55,15 +64,18 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--input", "-i", default="-", help="JSONL of raw page messages (- for stdin)")
     parser.add_argument("--output", "-o", default="-", help="JSONL results (- for stdout)")
     args = parser.parse_args(argv)
-    max_bytes = get_settings().max_page_bytes
+    settings = get_settings()
+    max_bytes, reprints, drop_reprints = settings.max_page_bytes, reprint_index(settings), settings.reprint_action == "drop"
     load_dictionary()
     out = sys.stdout.buffer if args.output == "-" else open(args.output, "wb")
-    errors = 0
+    pages = errors = marked = 0  # counted here: a progress bar that is off (no terminal) counts nothing
     with out, tqdm(desc="pages", unit="page", file=sys.stderr, disable=None) as progress:
         for line in read_lines(args.input):
-            record = result_line(line, max_bytes)
+            record = result_line(line, max_bytes, reprints, drop_reprints)
+            pages += 1
             errors += "error" in record
+            marked += record.get("article", record.get("dropped", {})).get("duplicate_of") is not None
             out.write(orjson.dumps(record) + b"\n")
             progress.update()
-    print(f"{progress.n} pages, {errors} rejected", file=sys.stderr)
+    print(f"{pages} pages, {errors} rejected, {marked} reprints", file=sys.stderr)
     return 0

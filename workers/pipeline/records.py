@@ -7,6 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .reprints import ReprintIndex
 
 # Segment labels. Content labels make up the article; the rest are noise classes.
 CONTENT_LABELS = ("title", "heading", "paragraph", "list_item", "caption")
@@ -110,6 +116,41 @@ class Article:
     dropped: dict[str, int]
     pipeline_version: str
     page_id: str | None = None
+    duplicate_of: str | None = None  # id of the earlier article whose body this one repeats
+    similarity: float | None = None  # estimated Jaccard similarity of the two bodies
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """A body's MinHash (reprints.NUM_PERM values) and the LSH band keys made from it."""
+
+    minhash: np.ndarray  # uint32
+    bands: np.ndarray  # uint64, one key a band
+
+
+@dataclass(frozen=True, slots=True)
+class Reprint:
+    """The earlier article a body repeats, and how alike the two bodies are."""
+
+    duplicate_of: str
+    similarity: float
+
+
+@dataclass(frozen=True, slots=True)
+class Memory:
+    """What earlier pages taught, handed to the pipeline read-only."""
+
+    reprints: ReprintIndex | None = None  # articles already published, by body signature
+
+
+NO_MEMORY = Memory()
+
+
+@dataclass(frozen=True, slots=True)
+class Observations:
+    """What a page teaches, for the stream layer (or an offline command) to fold into its memory."""
+
+    signature: Signature | None = None  # of the article's body; None for a body too short to sign
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,3 +160,4 @@ class PageResult:
     facts: tuple[Fact, ...]
     fact_segments: tuple[int, ...]  # segment index each fact came from
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, for metrics and benchmarks
+    observations: Observations = Observations()
