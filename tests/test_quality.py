@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.conftest import SHARED
-from tests.renderings import hard_wrap, one_node_per_line
+from workers.renderings import hard_wrap, one_node_per_line
 from workers.evaluate import TARGETS, bag_of_words_prf, extract_body, macro, seed_report
 
 RENDERINGS: dict[str, Callable[[str], str]] = {

@@ -6,6 +6,7 @@
   eval      content quality (bag-of-words P/R/F1) on corpus JSONL files
   site-memory eval | bench  content quality with and without site memory; its size and cost
   train-classifier  fit the content model's weights on the dev corpus, with cross-validation by page
+  reprints  reprint detection on a reprint set built from the dev corpus: precision, recall, cost
   facts     facts of plain text lines from stdin, one JSON line out per line
   feed      send raw pages (JSONL or .txt files, folders) to the input topic, keyed by URL
   tail      print the worker's articles, metrics, dead letters or segments as they arrive
@@ -24,6 +25,7 @@ COMMANDS = {
     "eval": "workers.evaluate",
     "site-memory": "workers.commands.site_memory",
     "train-classifier": "workers.commands.train_classifier",
+    "reprints": "workers.commands.reprints",
     "facts": "workers.commands.facts",
     "feed": "workers.commands.feed",
     "tail": "workers.commands.tail",

@@ -75,7 +75,10 @@ def fact_id(article_id: str, fact: Fact) -> str:
 
 
 def metric_messages(result: PageResult) -> list[dict]:
-    page = {"article_id": result.article.id, "page_id": result.article.page_id, "url": result.article.url}
+    article = result.article
+    # A reprint's facts carry its mark, so that a fact table can count each story once.
+    page = {"article_id": article.id, "page_id": article.page_id, "url": article.url,
+            "duplicate_of": article.duplicate_of, "similarity": article.similarity}
     return [page | metric_record(fact, result.article.id, seg) for fact, seg in zip(result.facts, result.fact_segments)]
 
 

@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .pipeline.reprints import SIMILARITY_THRESHOLD, WINDOW_AGE_S, WINDOW_ARTICLES, ReprintIndex
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
@@ -51,6 +53,15 @@ class Settings(BaseSettings):
     # exactly_once commits with each transaction instead (delivery.py).
     commit_interval_s: float = Field(1.0, gt=0, description="Seconds between offset commits (at_least_once)")
     commit_every_pages: int = Field(100, ge=1, description="Pages delivered between offset commits (at_least_once)")
+
+    # Reprints (workers/pipeline/reprints.py): an article whose body repeats one published under another
+    # URL within the window is marked with `duplicate_of` and `similarity`, or not published at all.
+    reprint_action: Literal["mark", "drop"] = Field("mark", description="What to do with a reprint")
+    reprint_threshold: float = Field(SIMILARITY_THRESHOLD, gt=0, le=1,
+                                     description="Estimated Jaccard similarity from which a body is a reprint")
+    reprint_window_articles: int = Field(WINDOW_ARTICLES, ge=1, description="Articles the reprint index holds")
+    reprint_window_age_s: float = Field(WINDOW_AGE_S, gt=0,
+                                        description="A reprint's original was fetched at most this long before it")
 
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
@@ -97,6 +108,11 @@ class Settings(BaseSettings):
 
     # Raises inside the pipeline for pages whose text contains this marker; for fault tests only.
     fault_marker: str | None = None
+
+
+def reprint_index(settings: Settings) -> ReprintIndex:
+    """An empty reprint index with the configured window and threshold."""
+    return ReprintIndex(settings.reprint_window_articles, settings.reprint_window_age_s, settings.reprint_threshold)
 
 
 @lru_cache(maxsize=1)

@@ -1,6 +1,6 @@
 """The pipeline: pure, synchronous functions from a raw page to a cleaned article and its facts.
 
-    split_segments → classify → assemble → extract_facts → keywords
+    split_segments → classify → assemble → extract_facts → keywords → reprints
 
 `process_page` is the single entry used by the stream worker and the offline commands alike.
 """
@@ -18,6 +18,7 @@ from .decode import RejectedPage, decode_page, page_from_object
 from .facts import read_facts, reference_year
 from .keywords import article_keywords, load_dictionary
 from .records import CONTENT_LABELS, METADATA_LABELS, NO_MEMORY, Article, Memory, Observations, PageResult, RawPage
+from .reprints import body_signature, fetch_time
 from .sitememory import site_memory, site_of
 from .split import split_segments
 
@@ -32,6 +33,8 @@ __all__ = [
     "PIPELINE_VERSION",
     "RejectedPage",
     "decode_page",
+    "Memory",
+    "NO_MEMORY",
     "load_dictionary",
     "page_from_object",
     "process_page",
@@ -45,6 +48,8 @@ def stable_id(*parts: str) -> str:
 
 
 def process_page(raw: RawPage, memory: Memory = NO_MEMORY) -> PageResult:
+    """One page through the pipeline. `memory` is what earlier pages taught, read only; what this page
+    teaches comes back in the result's `observations`."""
     clock = _StageClock()
     segments = split_segments(raw.text)
     clock.lap("split")
@@ -68,6 +73,10 @@ def process_page(raw: RawPage, memory: Memory = NO_MEMORY) -> PageResult:
     clock.lap("facts")
     keywords = article_keywords(blocks)
     clock.lap("keywords")
+    signature = body_signature(body)
+    reprint = memory.reprints.match(signature, article_id, raw.url, fetch_time(raw.fetched_at)) \
+        if signature is not None and memory.reprints is not None else None
+    clock.lap("reprints")
 
     # Counted by the label's string: these maps are published as JSON objects, whose keys are plain strings.
     kept = Counter(str(s.label) for s in segments if s.label in CONTENT_LABELS + METADATA_LABELS)
@@ -89,10 +98,12 @@ def process_page(raw: RawPage, memory: Memory = NO_MEMORY) -> PageResult:
         dropped=dict(sorted(dropped.items())),
         pipeline_version=PIPELINE_VERSION,
         page_id=raw.page_id,
+        duplicate_of=reprint.duplicate_of if reprint else None,
+        similarity=reprint.similarity if reprint else None,
     )
     return PageResult(article=article, segments=tuple(segments), facts=facts, fact_segments=fact_segments,
                       timings=clock.laps, fact_rejections=dict(reading.rejected),
-                      observations=Observations(line_fingerprints=line_fingerprints))
+                      observations=Observations(line_fingerprints=line_fingerprints, signature=signature))
 
 
 class _StageClock:

@@ -8,6 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .reprints import ReprintIndex
 
 
 class Label(StrEnum):
@@ -124,6 +130,24 @@ class Article:
     dropped: dict[str, int]
     pipeline_version: str
     page_id: str | None = None
+    duplicate_of: str | None = None  # id of the earlier article whose body this one repeats
+    similarity: float | None = None  # estimated Jaccard similarity of the two bodies
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """A body's MinHash (reprints.NUM_PERM values) and the LSH band keys made from it."""
+
+    minhash: np.ndarray  # uint32
+    bands: np.ndarray  # uint64, one key a band
+
+
+@dataclass(frozen=True, slots=True)
+class Reprint:
+    """The earlier article a body repeats, and how alike the two bodies are."""
+
+    duplicate_of: str
+    similarity: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +165,7 @@ class Memory:
     """A read-only view of what earlier pages taught, handed to the pipeline with each page."""
 
     site_template: frozenset[str] = frozenset()  # fingerprints of the page's site's template lines
+    reprints: ReprintIndex | None = None  # articles already published, by body signature
 
 
 NO_MEMORY = Memory()
@@ -151,6 +176,7 @@ class Observations:
     """What a page taught, for the stream layer (or an offline command) to fold into its memory."""
 
     line_fingerprints: LineFingerprints | None = None
+    signature: Signature | None = None  # of the article's body; None for a body too short to sign
 
 
 @dataclass(frozen=True, slots=True)
