@@ -138,13 +138,22 @@ class Worker(faust.Worker):
         await super().on_stop()
 
 
+class _Producer(aiokafka_driver.Producer):
+    def _settings_extra(self):  # type: ignore[no-untyped-def]
+        # faust makes only its transactional producers idempotent, with acks=all. The worker's producer
+        # under at_least_once is too: a batch retried after a leader moved (its first answer lost with the
+        # old leader) is written once, and in order. aiokafka then retries a sent batch until it is written.
+        return {"acks": "all", "enable_idempotence": True}
+
+
 class WorkerApp(faust.App):
     """faust's app whose Kafka consumer answers a burst after a quiet spell at once (FETCH_MAX_WAIT_MS) and
-    reads committed pages only."""
+    reads committed pages only, and whose producers are all idempotent."""
 
     def _new_transport(self):  # type: ignore[no-untyped-def]
         transport = super()._new_transport()
         transport.Consumer = _Consumer
+        transport.Producer = _Producer
         return transport
 
 
@@ -172,7 +181,8 @@ def create_app(settings: Settings) -> faust.App:
         **({"broker_commit_interval": 86400.0, "broker_commit_every": 2**31}
            if settings.processing_guarantee == "exactly_once" else {}),
         topic_partitions=settings.topic_partitions,
-        topic_replication_factor=settings.topic_replication,
+        topic_replication_factor=settings.topic_replication,  # also faust's own leader topic's
+        producer_acks=-1,  # all in-sync replicas; faust's default, said here because the guarantees rest on it
         consumer_auto_offset_reset="earliest",  # a new consumer group starts with every waiting page
         producer_max_request_size=MAX_MESSAGE_BYTES,
         producer_compression_type=None if settings.output_compression == "none" else settings.output_compression,
@@ -215,7 +225,8 @@ async def ensure_topics(settings: Settings) -> list[str]:
         if missing:
             await admin.create_topics([
                 NewTopic(name, settings.topic_partitions, settings.topic_replication,
-                         topic_configs={"max.message.bytes": str(MAX_MESSAGE_BYTES)})
+                         topic_configs={"max.message.bytes": str(MAX_MESSAGE_BYTES),
+                                        "min.insync.replicas": str(settings.min_insync_replicas)})
                 for name in missing
             ])
             await _wait_for_leaders(admin, missing)
