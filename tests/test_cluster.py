@@ -111,6 +111,7 @@ async def run_with_a_broker_lost(cluster: Cluster, start_worker, guarantee: str,
     exactly_once = guarantee == "exactly_once"
     isolation = "read_committed" if exactly_once else "read_uncommitted"
     worker = start_worker(settings)
+    started = time.monotonic()
     messages = small_pages(FAULT_PAGES, settings.app_id)
     keys = {key for key, _ in messages}
     # The feed itself must lose nothing: a page counts as sent once every in-sync replica has it.
@@ -118,18 +119,21 @@ async def run_with_a_broker_lost(cluster: Cluster, start_worker, guarantee: str,
                                           acks="all", enable_idempotence=True))
     await consume_until(settings, [settings.topic_articles], lambda s: len(s[settings.topic_articles]) >= FAULT_PAGES // 5,
                         timeout=300, isolation_level=isolation)
+    fault_at = time.monotonic()
     what = await fault(cluster, settings)
     await feeding
     with suppress(TimeoutError):  # what is missing then is counted as lost below
         await consume_until(settings, [settings.topic_articles, settings.topic_deadletter],
                             every_key_answered(settings, keys), timeout=300, isolation_level=isolation)
+    answered_at = time.monotonic()
     seen = {topic: [(r.key, orjson.loads(r.value)) for r in await read_to_end(settings, topic, isolation)]
             for topic in (settings.topic_articles, settings.topic_metrics, settings.topic_deadletter)}
     articles, dead = outputs_by_key(seen, settings)
     lost = keys - set(articles) - set(dead)
     print(f"cluster, {what}, {guarantee}: pages sent {len(messages)}, articles seen {sum(articles.values())}, "
           f"distinct {len(articles)}, duplicates {sum(articles.values()) - len(articles)}, "
-          f"dead letters {len(dead)}, lost {len(lost)}")
+          f"dead letters {len(dead)}, lost {len(lost)} (fault {fault_at - started:.0f} s after the worker started, "
+          f"every page answered {answered_at - fault_at:.0f} s after it)")
     assert worker.poll() is None, f"the worker exited with {worker.returncode}"
     assert not lost, sorted(lost)[:3]
     assert not dead
