@@ -138,22 +138,13 @@ class Worker(faust.Worker):
         await super().on_stop()
 
 
-class _Producer(aiokafka_driver.Producer):
-    def _settings_extra(self):  # type: ignore[no-untyped-def]
-        # faust makes only its transactional producers idempotent, with acks=all. The worker's producer
-        # under at_least_once is too: a batch retried after a leader moved (its first answer lost with the
-        # old leader) is written once, and in order. aiokafka then retries a sent batch until it is written.
-        return {"acks": "all", "enable_idempotence": True}
-
-
 class WorkerApp(faust.App):
     """faust's app whose Kafka consumer answers a burst after a quiet spell at once (FETCH_MAX_WAIT_MS) and
-    reads committed pages only, and whose producers are all idempotent."""
+    reads committed pages only."""
 
     def _new_transport(self):  # type: ignore[no-untyped-def]
         transport = super()._new_transport()
         transport.Consumer = _Consumer
-        transport.Producer = _Producer
         return transport
 
 
@@ -182,7 +173,13 @@ def create_app(settings: Settings) -> faust.App:
            if settings.processing_guarantee == "exactly_once" else {}),
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication,  # also faust's own leader topic's
-        producer_acks=-1,  # all in-sync replicas; faust's default, said here because the guarantees rest on it
+        # Every in-sync replica has an output before it counts as delivered (faust's default, said here because
+        # the guarantees rest on it). Under exactly_once faust makes the producers idempotent too. The
+        # at_least_once producer is not: aiokafka's idempotent producer retries a batch it sent for ever, and
+        # an idempotent worker whose broker had gone failed its deliveries but never exited
+        # (tests/test_lifecycle.py). A batch retried after a leader died may be written twice, as a replayed
+        # page is, with the same ids.
+        producer_acks=-1,
         consumer_auto_offset_reset="earliest",  # a new consumer group starts with every waiting page
         producer_max_request_size=MAX_MESSAGE_BYTES,
         producer_compression_type=None if settings.output_compression == "none" else settings.output_compression,

@@ -69,8 +69,8 @@ class Settings(BaseSettings):
     fault_marker: str | None = None
 
     # A replicated cluster. The worker's producers always ask for acks=all (a write counts once every
-    # in-sync replica has it) and are idempotent (a retried batch is written once); with replication 3
-    # and min.insync.replicas 2 no acknowledged output is lost while one broker is down.
+    # in-sync replica has it, app.py); with replication 3 and min.insync.replicas 2 no acknowledged output
+    # is lost while one broker is down.
     topic_min_insync_replicas: int | None = Field(
         None, ge=1, description="min.insync.replicas of topics the worker creates; default: replication - 1, at least 1")
     broker_nodes: int = Field(1, ge=1, description="Nodes of the cluster `python -m workers broker start` runs locally")
