@@ -18,8 +18,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from referencing import Registry, Resource
 
 from workers.app import ensure_topics
-from workers.localkafka import (Broker, free_port, isolated_settings, spawn_worker, stop_process,  # noqa: F401 (tests import them from here)
-                                wait_until_ready, web_get, worker_env)
+from workers.localkafka import (Broker, Cluster, free_port, isolated_settings, spawn_worker,  # noqa: F401 (tests import them from here)
+                                stop_process, wait_until_ready, web_get, worker_env)
 from workers.settings import Settings, client_options
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,6 +69,21 @@ def local_broker() -> Iterator[Broker | None]:
 
 
 @pytest.fixture(scope="session")
+def local_cluster() -> Iterator[Cluster]:
+    """A three-node cluster of the session's own (three processes, each a broker and a controller voter),
+    for the tests that kill and restart its brokers; started by the first test that asks for it."""
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        pytest.skip("the cluster tests kill brokers: they run on a cluster the session starts itself")
+    data_dir = Path(os.environ.get("TMPDIR", "/tmp")) / f"workers-test-cluster-{uuid.uuid4().hex[:8]}"
+    cluster = Cluster(data_dir=data_dir, nodes=3, port=0).start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
 def kafka(local_broker: Broker | None) -> str:
     """Bootstrap address of a real broker: KAFKA_BOOTSTRAP_SERVERS, or the session's local one."""
     return local_broker.bootstrap if local_broker else os.environ["KAFKA_BOOTSTRAP_SERVERS"]
@@ -91,10 +106,11 @@ def start_worker(tmp_path: Path) -> Iterator[Callable]:
 
 
 async def produce(settings: Settings, messages: list[tuple[bytes | None, bytes | None]],
-                  compression_type: str | None = None, pages_per_s: float | None = None) -> None:
-    """Send `messages` to the raw topic: all at once, or at about `pages_per_s`."""
+                  compression_type: str | None = None, pages_per_s: float | None = None, **producer_options) -> None:
+    """Send `messages` to the raw topic: all at once, or at about `pages_per_s`; `producer_options` go to
+    aiokafka's producer (e.g. acks)."""
     producer = AIOKafkaProducer(**client_options(settings), max_request_size=32 * 1024 * 1024, linger_ms=5,
-                                compression_type=compression_type)
+                                compression_type=compression_type, **producer_options)
     await producer.start()
     try:
         futures, started = [], time.monotonic()

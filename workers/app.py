@@ -87,7 +87,14 @@ def create_app(settings: Settings) -> faust.App:
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=settings.heartbeat_interval_s,
         topic_partitions=settings.topic_partitions,
-        topic_replication_factor=settings.topic_replication,
+        topic_replication_factor=settings.topic_replication,  # also faust's own leader topic's
+        # Every in-sync replica has an output before it counts as delivered (faust's default, said here because
+        # the guarantees rest on it). Under exactly_once faust makes the producers idempotent too. The
+        # at_least_once producer is not: aiokafka's idempotent producer retries a batch it sent for ever, and
+        # an idempotent worker whose broker had gone failed its deliveries but never exited
+        # (tests/test_lifecycle.py). A batch retried after a leader died may be written twice, as a replayed
+        # page is, with the same ids.
+        producer_acks=-1,
         consumer_auto_offset_reset="earliest",  # a new consumer group starts with every waiting page
         producer_max_request_size=MAX_MESSAGE_BYTES,
         producer_compression_type=None if settings.output_compression == "none" else settings.output_compression,
@@ -122,4 +129,5 @@ def output_topics(settings: Settings) -> list[str]:
 async def ensure_topics(settings: Settings) -> list[str]:
     """Create the worker's topics that are missing; return the names created."""
     return await create_missing_topics(client_options(settings), [settings.topic_raw, *output_topics(settings)],
-                                       settings.topic_partitions, settings.topic_replication, TOPIC_CONFIGS)
+                                       settings.topic_partitions, settings.topic_replication,
+                                       TOPIC_CONFIGS | {"min.insync.replicas": str(settings.min_insync_replicas)})

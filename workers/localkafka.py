@@ -1,11 +1,12 @@
-"""A local single-node Apache Kafka broker (KRaft, broker+controller), run from the official jars,
-and worker processes beside it: what the main job, the tests and the benchmarks run on.
+"""A local Apache Kafka broker (KRaft, broker+controller) or a cluster of them, run from the official
+jars, and worker processes beside it: what the main job, the tests and the benchmarks run on.
 
 The jars of `org.apache.kafka:kafka_2.13` and their dependencies are resolved from Maven Central
-with Maven into a cache folder outside the repository, once; later starts reuse them. The broker
-binds to 127.0.0.1 only. When KAFKA_BOOTSTRAP_SERVERS is set, nothing is started: that cluster is used.
+with Maven into a cache folder outside the repository, once; later starts reuse them. Brokers bind
+to 127.0.0.1 only. A cluster is N such processes, each a broker and one of N controller voters, with a
+folder and ports of its own. When KAFKA_BOOTSTRAP_SERVERS is set, nothing is started: that cluster is used.
 
-    python -m workers broker start | stop | status
+    python -m workers broker start | stop | status [--nodes 3]
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -37,6 +39,11 @@ JIT = "-XX:TieredStopAtLevel=1"
 CACHE_ROOT = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "cn-article-worker"
 DEFAULT_DATA_DIR = CACHE_ROOT / "broker"
 DEFAULT_PORT = 9092
+# A cluster replicates what it stores this many times (at most), and takes a write with acks=all once
+# this many replicas have it: Kafka's usual three and two, which lose no acknowledged write while one
+# broker is down (the topics the worker creates say the same, settings.py).
+CLUSTER_REPLICATION = 3
+CLUSTER_MIN_INSYNC = 2
 
 _POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
@@ -102,6 +109,11 @@ class Broker:
     # SCRAM users (name: password), written into the cluster metadata when the storage is formatted,
     # with credentials for both SCRAM-SHA-256 and SCRAM-SHA-512.
     scram_users: dict[str, str] = field(default_factory=dict)
+    # In a cluster: this node's id, every voter's controller port by node id, and the cluster's id.
+    node_id: int = 1
+    voters: dict[int, int] = field(default_factory=dict)
+    cluster_id: str = ""
+    process: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
     def bootstrap(self) -> str:
@@ -119,10 +131,12 @@ class Broker:
         names = {"PLAINTEXT": self.port, **self.extra_listeners}
         listeners = ",".join(f"{n}://127.0.0.1:{p}" for n, p in names.items())
         protocols = ",".join(f"{n}:{'SASL_PLAINTEXT' if n.startswith('SASL') else 'PLAINTEXT'}" for n in names)
+        voters = self.voters or {self.node_id: self.controller_port}
+        replication, min_insync = min(CLUSTER_REPLICATION, len(voters)), min(CLUSTER_MIN_INSYNC, len(voters))
         props = {
             "process.roles": "broker,controller",
-            "node.id": "1",
-            "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
+            "node.id": str(self.node_id),
+            "controller.quorum.voters": ",".join(f"{n}@127.0.0.1:{p}" for n, p in sorted(voters.items())),
             "listeners": f"{listeners},CONTROLLER://127.0.0.1:{self.controller_port}",
             "advertised.listeners": listeners,
             "controller.listener.names": "CONTROLLER",
@@ -130,13 +144,14 @@ class Broker:
             "listener.security.protocol.map": f"{protocols},CONTROLLER:PLAINTEXT",
             "log.dirs": str(self.data_dir / "data"),
             "num.partitions": "1",
+            "default.replication.factor": str(replication),
             "auto.create.topics.enable": "false",
-            "offsets.topic.replication.factor": "1",
+            "offsets.topic.replication.factor": str(replication),
             "offsets.topic.num.partitions": "4",
-            "transaction.state.log.replication.factor": "1",
-            "transaction.state.log.min.isr": "1",
+            "transaction.state.log.replication.factor": str(replication),
+            "transaction.state.log.min.isr": str(min_insync),
             "transaction.state.log.num.partitions": "4",
-            "min.insync.replicas": "1",
+            "min.insync.replicas": str(min_insync),
             "group.initial.rebalance.delay.ms": "0",
             "message.max.bytes": str(32 * 1024 * 1024),
             "replica.fetch.max.bytes": str(32 * 1024 * 1024),
@@ -154,49 +169,67 @@ class Broker:
         return pid
 
     def start(self) -> "Broker":
+        if self.launch():
+            self.wait_ready()
+        return self
+
+    def launch(self) -> bool:
+        """Start the process (formatting its storage the first time) without waiting for it to serve;
+        False when it is running already. A cluster's nodes are launched together: none can serve
+        before a majority of the controller voters is up."""
         if self.running_pid():
-            return self
+            return False
         libs = jars_dir()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = self.data_dir / "server.properties"
         if not self.controller_port:
-            self.controller_port = _saved_controller_port(config) or free_port()
+            self.controller_port = _saved_controller_port(config, self.node_id) or free_port()
         config.write_text(self.properties())
         (self.data_dir / "log4j2.yaml").write_text(_LOG4J2.format(log=self.log_file))
         java = ["java", HEAP, JIT, f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.yaml'}", *self.jvm_options,
                 "-cp", f"{libs}/*"]
         if not (self.data_dir / "data" / "meta.properties").exists():
             subprocess.run(
-                [*java, "kafka.tools.StorageTool", "format", f"--cluster-id={_cluster_id()}", "-c", str(config),
+                [*java, "kafka.tools.StorageTool", "format", f"--cluster-id={self.cluster_id or _cluster_id()}",
+                 "-c", str(config),
                  *(f"--add-scram={mechanism}=[name={name},password={password}]"
                    for name, password in self.scram_users.items() for mechanism in ("SCRAM-SHA-256", "SCRAM-SHA-512"))],
                 check=True, stdout=subprocess.DEVNULL,
             )
-        process = subprocess.Popen(
+        self.process = subprocess.Popen(
             [*java, "kafka.Kafka", str(config)],
             stdout=subprocess.DEVNULL, stderr=open(self.data_dir / "broker.stderr", "ab"),
             start_new_session=True,  # a Ctrl-C in the caller's terminal must not kill the broker half-way
         )
-        self.pid_file.write_text(str(process.pid))
-        self._wait_ready(process)
-        return self
+        self.pid_file.write_text(str(self.process.pid))
+        return True
 
-    def _wait_ready(self, process: subprocess.Popen) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_S
+    def wait_ready(self, timeout: float = START_TIMEOUT_S) -> None:
+        """Wait until the launched broker serves metadata; stop it and raise if it does not in time."""
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"broker exited with {process.returncode}; see {self.log_file}")
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"broker exited with {self.process.returncode}; see {self.log_file}")
             if _listening(self.port) and asyncio.run(answers(self.bootstrap)):
                 return
             time.sleep(0.5)
         self.stop()
-        raise TimeoutError(f"broker did not answer on {self.bootstrap} within {START_TIMEOUT_S}s")
+        raise TimeoutError(f"broker did not answer on {self.bootstrap} within {timeout}s")
 
     def stop(self) -> None:
+        """SIGTERM (a controlled shutdown: the broker hands its partitions' leadership over first), then
+        SIGKILL after STOP_TIMEOUT_S."""
+        self._end(signal.SIGTERM)
+
+    def kill(self) -> None:
+        """SIGKILL: the broker dies as in a crash, with no handover."""
+        self._end(signal.SIGKILL)
+
+    def _end(self, how: signal.Signals) -> None:
         pid = self.running_pid()
         if pid is None:
             return
-        os.kill(pid, signal.SIGTERM)
+        os.kill(pid, how)
         deadline = time.monotonic() + STOP_TIMEOUT_S
         while time.monotonic() < deadline and _alive(pid):
             time.sleep(0.2)
@@ -205,6 +238,70 @@ class Broker:
             while _alive(pid):
                 time.sleep(0.1)
         self.pid_file.unlink(missing_ok=True)
+
+
+@dataclass
+class Cluster:
+    """`nodes` brokers on loopback, each also one of the controller quorum's `nodes` voters, in folders
+    node-1 ... node-N of `data_dir`, on broker ports `port`, `port`+1, ... (free ones when `port` is 0)."""
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    nodes: int = 3
+    port: int = DEFAULT_PORT
+    brokers: list[Broker] = field(init=False)
+
+    def __post_init__(self) -> None:
+        folders = [self.data_dir / f"node-{n}" for n in range(1, self.nodes + 1)]
+        voters = {n: _saved_controller_port(folder / "server.properties", n) or free_port()
+                  for n, folder in enumerate(folders, 1)}
+        cluster_id = _saved_cluster_id(folders) or _cluster_id()
+        self.brokers = [Broker(data_dir=folder, port=self.port + n - 1 if self.port else free_port(),
+                               controller_port=voters[n], node_id=n, voters=voters, cluster_id=cluster_id)
+                        for n, folder in enumerate(folders, 1)]
+
+    @property
+    def bootstrap(self) -> str:
+        return ",".join(broker.bootstrap for broker in self.brokers)
+
+    def node(self, node_id: int) -> Broker:
+        return self.brokers[node_id - 1]
+
+    def start(self) -> "Cluster":
+        launched = [broker for broker in self.brokers if broker.launch()]
+        try:
+            for broker in launched:
+                broker.wait_ready()
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """All nodes at once: one by one, the last ones would wait for a quorum that has gone."""
+        threads = [threading.Thread(target=broker.stop) for broker in self.brokers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def running(self) -> list[Broker]:
+        return [broker for broker in self.brokers if broker.running_pid()]
+
+    def active_controller(self) -> int:
+        """The node id of the quorum's leader, the active controller: each voter records the leader it
+        knows, with the election's epoch, in its metadata log's quorum-state file; the latest epoch tells."""
+        known = []
+        for broker in self.running():
+            state = broker.data_dir / "data" / "__cluster_metadata-0" / "quorum-state"
+            try:
+                quorum = json.loads(state.read_text())
+            except (FileNotFoundError, json.JSONDecodeError):
+                continue  # being rewritten: the others tell
+            if quorum.get("leaderId", -1) >= 0:
+                known.append((quorum["leaderEpoch"], quorum["leaderId"]))
+        if not known:
+            raise RuntimeError("no voter knows a quorum leader")
+        return max(known)[1]
 
 
 async def answers(bootstrap: str, timeout: float = 5.0, **client_options) -> bool:
@@ -317,12 +414,27 @@ def _cluster_id() -> str:
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
 
 
-def _saved_controller_port(config: Path) -> int | None:
+def _saved_controller_port(config: Path, node_id: int) -> int | None:
+    """The controller port `config` gave node `node_id` (a restarted node keeps its voter's address)."""
     if not config.exists():
         return None
     for line in config.read_text().splitlines():
         if line.startswith("controller.quorum.voters="):
-            return int(line.rsplit(":", 1)[1])
+            for voter in line.split("=", 1)[1].split(","):
+                node, address = voter.split("@")
+                if int(node) == node_id:
+                    return int(address.rsplit(":", 1)[1])
+    return None
+
+
+def _saved_cluster_id(folders: list[Path]) -> str | None:
+    """The id a node of the cluster was formatted with, so that a node formatted later joins it."""
+    for folder in folders:
+        meta = folder / "data" / "meta.properties"
+        if meta.exists():
+            for line in meta.read_text().splitlines():
+                if line.startswith("cluster.id="):
+                    return line.split("=", 1)[1]
     return None
 
 
@@ -331,22 +443,33 @@ def main(argv: list[str]) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m workers broker", description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["start", "stop", "status"])
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="the (first) broker's port")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument("--nodes", type=int, default=None,
+                        help="nodes of a local cluster (default BROKER_NODES; stop and status find a cluster's nodes)")
     args = parser.parse_args(argv)
     if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         print(f"KAFKA_BOOTSTRAP_SERVERS is set ({os.environ['KAFKA_BOOTSTRAP_SERVERS']}): using that cluster")
         return 0
-    broker = Broker(data_dir=args.data_dir, port=args.port)
+    nodes = args.nodes or Settings().broker_nodes
+    if args.nodes is None and args.action != "start":
+        nodes = len(list(args.data_dir.glob("node-*"))) or nodes
+    local = (Broker(data_dir=args.data_dir, port=args.port) if nodes == 1
+             else Cluster(data_dir=args.data_dir, nodes=nodes, port=args.port))
+    what = "broker" if nodes == 1 else f"{nodes}-node cluster"
     if args.action == "start":
         started = time.monotonic()
-        broker.start()
-        print(f"broker up on {broker.bootstrap} in {time.monotonic() - started:.1f}s (Kafka {KAFKA_VERSION}, data {broker.data_dir})")
+        local.start()
+        print(f"{what} up on {local.bootstrap} in {time.monotonic() - started:.1f}s "
+              f"(Kafka {KAFKA_VERSION}, data {args.data_dir})")
     elif args.action == "stop":
-        broker.stop()
-        print("broker stopped")
+        local.stop()
+        print(f"{what} stopped")
     else:
-        pid = broker.running_pid()
-        print(f"broker running, pid {pid}, {broker.bootstrap}" if pid else "broker not running")
-        return 0 if pid else 1
+        running = [local] if nodes == 1 and local.running_pid() else [] if nodes == 1 else local.running()
+        for broker in running:
+            print(f"node {broker.node_id} running, pid {broker.running_pid()}, {broker.bootstrap}")
+        if not running:
+            print(f"{what} not running")
+        return 0 if len(running) == nodes else 1
     return 0

@@ -109,6 +109,25 @@ class Settings(BaseSettings):
     # Raises inside the pipeline for pages whose text contains this marker; for fault tests only.
     fault_marker: str | None = None
 
+    # A replicated cluster. The worker's producers always ask for acks=all (a write counts once every
+    # in-sync replica has it, app.py); with replication 3 and min.insync.replicas 2 no acknowledged output
+    # is lost while one broker is down.
+    topic_min_insync_replicas: int | None = Field(
+        None, ge=1, description="min.insync.replicas of topics the worker creates; default: replication - 1, at least 1")
+    broker_nodes: int = Field(1, ge=1, description="Nodes of the cluster `python -m workers broker start` runs locally")
+
+    @model_validator(mode="after")
+    def insync_replicas_within_replication(self) -> "Settings":
+        # More in-sync replicas asked for than copies exist: every acks=all write would be refused.
+        if self.min_insync_replicas > self.topic_replication:
+            raise ValueError(f"TOPIC_MIN_INSYNC_REPLICAS={self.min_insync_replicas} exceeds "
+                             f"TOPIC_REPLICATION={self.topic_replication}")
+        return self
+
+    @property
+    def min_insync_replicas(self) -> int:
+        return self.topic_min_insync_replicas or max(1, self.topic_replication - 1)
+
 
 def reprint_index(settings: Settings) -> ReprintIndex:
     """An empty reprint index with the configured window and threshold."""
