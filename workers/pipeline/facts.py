@@ -51,12 +51,12 @@ REJECTIONS = {
     "formula": "a count spelling out a formula (1+6+6 … 1个领导小组)",
     "service_hours": "a service's hours (24小时全天候服务), not a measured duration",
     "no_unit": "a numeral with a multiplier but no unit, outside a money context",
-    "malformed": "zero, or a count with a fraction",
+    "malformed": "zero, or a count with a fraction outside an average (场均8.8个篮板 is one)",
 }
-# Named formulas, slogans and idioms: numerals in them are names, not statistics.
+# Named formulas, slogans, idioms and terms (三双: a basketball line): numerals in them are names, not statistics.
 NAMED_FORMULAS = (
     "一成不变", "九年义务教育", "十天半月", "十天半个月", "一年半载", "一五一十", "三五成群", "十全十美", "三番五次", "一石二鸟", "一举两得", "九牛一毛", "一年四季",
-    "两个维护", "四个意识", "四个自信", "四个全面", "两个确立", "三个代表", "五位一体", "两个一百年",
+    "三双", "两双", "两个维护", "四个意识", "四个自信", "四个全面", "两个确立", "三个代表", "五位一体", "两个一百年",
     "三个务必", "四个伟大", "两个大局", "四个面向", "四个最严", "六个回归", "三个转变",
 )
 FORMULA_HEADS = frozenset(word[0] for word in NAMED_FORMULAS)
@@ -76,6 +76,9 @@ AMOUNT_QUANTITIES = frozenset({"money", "percent", "multiple", "fraction"})
 YEAR_DURATION_AFTER = ("以来", "来", "间", "内", "里", "多", "时间", "之久", "有余", "后", "前")
 DURATION_VERBS = ("用时", "用了", "仅用", "历时", "耗时", "花了", "长达", "整整", "连续", "经过", "已有", "未来", "过去", "最近")
 MAX_DURATION_YEARS = 200
+AVERAGE = "均"  # 场均, 人均, 平均, 日均: an average count may have a fraction
+MIN_CALENDAR_YEAR = 10  # two-digit years (98年) are written; one-digit ones are not
+NOT_DURATION_AFTER = ("级", "期", "代")  # 5年级, 3年期, 7年代
 # Scope durations (3年来) measure a span; the rest measure how long something took.
 SCOPE_DURATION_AFTER = ("以来", "来", "间", "里")
 DONE_AFTER = ("就", "便", "即", "全部", "完成", "建成", "办结", "办完", "走完")
@@ -112,7 +115,7 @@ CHANGE_KINDS = (
     ("较上年", "yoy"), ("比去年", "yoy"), ("较去年", "yoy"), ("较同期", "yoy"),
 )
 RISE = ("增长", "增加", "上升", "提高", "提升", "上涨", "加快", "扩大", "增", "涨", "升")
-FALL = ("下降", "减少", "下滑", "回落", "降低", "下跌", "放缓", "收窄", "萎缩", "降", "减", "跌")
+FALL = ("下降", "减少", "下滑", "回落", "降低", "下跌", "放缓", "收窄", "萎缩", "降", "减", "跌", "贬")
 CHANGE_TAIL_RE = re.compile(
     "(?P<kind>" + "|".join(k for k, _ in CHANGE_KINDS) + ")?"
     "(?P<dir>" + "|".join(sorted(RISE + FALL, key=len, reverse=True)) + ")了?$"
@@ -261,7 +264,7 @@ def _accepted(
                 rejected["no_unit"] += 1
                 continue
             q = q._replace(unit="CNY", quantity="money")  # 奖金500万
-        reason = _rejection(norm, q, c_end, formula_numbers)
+        reason = _rejection(norm, q, clauses[0][0], c_end, formula_numbers)
         if reason:
             rejected[reason] += 1
         else:
@@ -269,7 +272,9 @@ def _accepted(
     return out
 
 
-def _rejection(norm: str, q: Quantity, clause_end: int, formula_numbers: frozenset[Decimal]) -> str | None:
+def _rejection(
+    norm: str, q: Quantity, sentence_start: int, clause_end: int, formula_numbers: frozenset[Decimal],
+) -> str | None:
     """Why a candidate that looks like a fact is not one: a name, a date, an ordinal, a code …"""
     before, after = norm[max(0, q.start - CONTEXT_LOOKBACK):q.start], norm[q.tail:q.tail + 4]
     if before.endswith("第") or ORDINAL_LIST_RE.search(before) or _ordinal_count(norm, q, after):
@@ -282,7 +287,9 @@ def _rejection(norm: str, q: Quantity, clause_end: int, formula_numbers: frozens
         return "phone"
     if any(word in before for word in CODE_BEFORE) and CODE_RE.match(norm, q.start):
         return "code"
-    if q.value == 0 or (q.quantity == "count" and q.value != q.value.to_integral_value()):
+    if q.value == 0 and q.qualifier != "range":
+        return "malformed"  # (0—6岁 is a range)
+    if q.quantity == "count" and q.value != q.value.to_integral_value() and AVERAGE not in norm[sentence_start:q.start]:
         return "malformed"
     if q.chinese and q.value == 1 and q.qualifier == "exact" and q.quantity not in AMOUNT_QUANTITIES:
         if not (q.quantity == "duration" and after.startswith(YEAR_DURATION_AFTER)):
@@ -311,6 +318,8 @@ def _is_year_duration(norm: str, q: Quantity) -> bool:
     if q.chinese or q.qualifier != "exact" or q.value != q.value.to_integral_value():
         return True  # 十几年, 六七年, 三年, 2~3年, 3年半: a date in Chinese numerals is written digit by digit (二〇一八年)
     after = norm[q.tail:q.tail + 2]
+    if q.value < MIN_CALENDAR_YEAR and not after.startswith(NOT_DURATION_AFTER):
+        return True  # 求学6年: no calendar year is written with one digit (5年级 is a grade)
     before = norm[max(0, q.start - 3):q.start]
     return after.startswith(YEAR_DURATION_AFTER) or q.tail > q.end or before.endswith(DURATION_VERBS)
 
@@ -410,7 +419,7 @@ def _sentence_facts(
         previous = facts[-1] if facts else None
         same_segment = previous is not None and clauses[_clause_index(clauses, previous.span[0])][2] == segment
         fact_change: Change | None = None
-        if q.quantity in ("percent", "percentage_point") and (found := _change_prefix(norm, left_start, q)):
+        if q.quantity in ("percent", "percentage_point", "basis_point") and (found := _change_prefix(norm, left_start, q)):
             kind, sign, phrase_start = found
             fact_change = Change(kind, sign * q.value, q.unit)
             if previous and previous.change is None and _only_gap(norm, previous.span[1], phrase_start):
