@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from functools import lru_cache
 from typing import NamedTuple
 
 from .numbers import CN_NUMERAL_CHARS, NUMERAL_FIRST_CHARS, NUMERAL_PATTERN, parse_number, plain
@@ -122,6 +123,7 @@ MONEY_CONTEXT = (
 )
 MONEY_CONTEXT_LOOKBACK = 8
 MULTIPLIER_ENDINGS = ("万亿", "亿", "万")
+NUMERAL_CACHE_SIZE = 4096
 INDEX_POINT = "点"
 
 # ---------------------------------------------------------------------------------------------
@@ -237,6 +239,7 @@ WORDS_AFTER_QUALIFIER = ("人民币", "了")
 NOUNS_AFTER_FIGURE = ("多边", "多元", "多种", "多样", "多方", "多功能", "多层", "多维", "多媒体", "多彩", "多式",
                       "余额", "余热", "余量", "内容", "内部", "内地", "内外", "内资", "上下游", "以上述")
 PRE_QUALIFIER_ENDS = frozenset(word[-1] for word, _ in PRE_QUALIFIERS)
+QUALIFIER_NEIGHBOURS = PRE_QUALIFIER_ENDS | {word[-1] for word in WORDS_AFTER_QUALIFIER}
 RATE_RE = re.compile(r"每(?P<per>[^，,；;。、\d]{1,6})$")
 RATE_LOOKBACK = 8
 PER_RE = re.compile(_PER)
@@ -291,6 +294,7 @@ def find_quantities(norm: str) -> list[Quantity]:
     return out
 
 
+@lru_cache(maxsize=NUMERAL_CACHE_SIZE)  # a text repeats its numerals (一, 两, 2018 …)
 def read_numeral(text: str) -> tuple[Decimal, Decimal | None, Decimal | None, str] | None:
     """(value, low, high, qualifier) of a numeral, estimates included; None if it is not one.
 
@@ -489,6 +493,8 @@ def _rate_before(norm: str, start: int) -> str | None:
 
 def pre_qualifier(norm: str, start: int) -> str:
     """约/近/超过/不到 … written just before the figure (or before 人民币 and the figure)."""
+    if norm[start - 1:start] not in QUALIFIER_NEIGHBOURS:
+        return "exact"  # most figures: neither a qualifier word nor 人民币 ends on the character before
     for word in WORDS_AFTER_QUALIFIER:  # 约合人民币3亿元, 超过了20%
         if norm.startswith(word, start - len(word)):
             start -= len(word)
