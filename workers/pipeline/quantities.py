@@ -238,8 +238,10 @@ WORDS_AFTER_QUALIFIER = ("人民币", "了")
 # Words after a figure that start with a post-qualifier but are nouns (13份多边协定, 3个余额宝账户).
 NOUNS_AFTER_FIGURE = ("多边", "多元", "多种", "多样", "多方", "多功能", "多层", "多维", "多媒体", "多彩", "多式",
                       "余额", "余热", "余量", "内容", "内部", "内地", "内外", "内资", "上下游", "以上述")
-PRE_QUALIFIER_ENDS = frozenset(word[-1] for word, _ in PRE_QUALIFIERS)
-QUALIFIER_NEIGHBOURS = PRE_QUALIFIER_ENDS | {word[-1] for word in WORDS_AFTER_QUALIFIER}
+# The qualifiers ending on each character, longest first as in PRE_QUALIFIERS: 为 has 约为, 大概为, 大约为.
+PRE_QUALIFIERS_BY_END = {end: [(w, q) for w, q in PRE_QUALIFIERS if w[-1] == end]
+                         for end in dict.fromkeys(word[-1] for word, _ in PRE_QUALIFIERS)}
+QUALIFIER_NEIGHBOURS = PRE_QUALIFIERS_BY_END.keys() | {word[-1] for word in WORDS_AFTER_QUALIFIER}
 RATE_RE = re.compile(r"每(?P<per>[^，,；;。、\d]{1,6})$")
 RATE_LOOKBACK = 8
 PER_RE = re.compile(_PER)
@@ -499,9 +501,9 @@ def pre_qualifier(norm: str, start: int) -> str:
         if norm.startswith(word, start - len(word)):
             start -= len(word)
             break
-    if start == 0 or norm[start - 1] not in PRE_QUALIFIER_ENDS:
+    if start == 0 or norm[start - 1] not in PRE_QUALIFIERS_BY_END:
         return "exact"  # most figures: no qualifier word ends on the character before
-    for word, qualifier in PRE_QUALIFIERS:
+    for word, qualifier in PRE_QUALIFIERS_BY_END[norm[start - 1]]:
         if norm.startswith(word, start - len(word)):
             before = norm[start - len(word) - 1:start - len(word)] if start > len(word) else ""
             if before and before in NOT_QUALIFIER_AFTER.get(word, ""):
