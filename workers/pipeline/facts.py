@@ -51,12 +51,12 @@ REJECTIONS = {
     "formula": "a count spelling out a formula (1+6+6 … 1个领导小组)",
     "service_hours": "a service's hours (24小时全天候服务), not a measured duration",
     "no_unit": "a numeral with a multiplier but no unit, outside a money context",
-    "malformed": "zero, or a count with a fraction",
+    "malformed": "zero, or a count with a fraction outside an average (场均8.8个篮板 is one)",
 }
-# Named formulas, slogans and idioms: numerals in them are names, not statistics.
+# Named formulas, slogans, idioms and terms (三双: a basketball line): numerals in them are names, not statistics.
 NAMED_FORMULAS = (
     "一成不变", "九年义务教育", "十天半月", "十天半个月", "一年半载", "一五一十", "三五成群", "十全十美", "三番五次", "一石二鸟", "一举两得", "九牛一毛", "一年四季",
-    "两个维护", "四个意识", "四个自信", "四个全面", "两个确立", "三个代表", "五位一体", "两个一百年",
+    "三双", "两双", "两个维护", "四个意识", "四个自信", "四个全面", "两个确立", "三个代表", "五位一体", "两个一百年",
     "三个务必", "四个伟大", "两个大局", "四个面向", "四个最严", "六个回归", "三个转变",
 )
 FORMULA_HEADS = frozenset(word[0] for word in NAMED_FORMULAS)
@@ -76,6 +76,11 @@ AMOUNT_QUANTITIES = frozenset({"money", "percent", "multiple", "fraction"})
 YEAR_DURATION_AFTER = ("以来", "来", "间", "内", "里", "多", "时间", "之久", "有余", "后", "前")
 DURATION_VERBS = ("用时", "用了", "仅用", "历时", "耗时", "花了", "长达", "整整", "连续", "经过", "已有", "未来", "过去", "最近")
 MAX_DURATION_YEARS = 200
+AVERAGE = "均"  # 场均, 人均, 平均, 日均: an average count may have a fraction
+AVERAGE_REACH = 60  # characters back to look for it, within the sentence
+SENTENCE_ENDS = "。！？!?…\n"
+MIN_CALENDAR_YEAR = 10  # two-digit years (98年) are written; one-digit ones are not
+NOT_DURATION_AFTER = ("级", "期", "代")  # 5年级, 3年期, 7年代
 # Scope durations (3年来) measure a span; the rest measure how long something took.
 SCOPE_DURATION_AFTER = ("以来", "来", "间", "里")
 DONE_AFTER = ("就", "便", "即", "全部", "完成", "建成", "办结", "办完", "走完")
@@ -112,7 +117,7 @@ CHANGE_KINDS = (
     ("较上年", "yoy"), ("比去年", "yoy"), ("较去年", "yoy"), ("较同期", "yoy"),
 )
 RISE = ("增长", "增加", "上升", "提高", "提升", "上涨", "加快", "扩大", "增", "涨", "升")
-FALL = ("下降", "减少", "下滑", "回落", "降低", "下跌", "放缓", "收窄", "萎缩", "降", "减", "跌")
+FALL = ("下降", "减少", "下滑", "回落", "降低", "下跌", "放缓", "收窄", "萎缩", "降", "减", "跌", "贬")
 CHANGE_TAIL_RE = re.compile(
     "(?P<kind>" + "|".join(k for k, _ in CHANGE_KINDS) + ")?"
     "(?P<dir>" + "|".join(sorted(RISE + FALL, key=len, reverse=True)) + ")了?$"
@@ -218,10 +223,18 @@ def extract_facts(text: str, reference_year: int | None = None) -> list[Fact]:
 def read_facts(text: str, reference_year: int | None = None) -> FactReading:
     """All facts of an article body, in text order, and the candidates rejected, counted by reason."""
     norm = fold_fullwidth(text)
-    quantities = find_quantities(norm)
+    rejected: Counter[str] = Counter()
+    # Most candidates (dates, articles, ordinals) are turned away on the words around them alone, before
+    # a paragraph is cut into sentences and clauses; a bare numeral needs its clause (奖金500万).
+    quantities = []
+    for q in find_quantities(norm):
+        reason = None if q.quantity == "bare" else _rejection(norm, q)
+        if reason:
+            rejected[reason] += 1
+        else:
+            quantities.append(q)
     starts = [q.start for q in quantities]
     facts: list[Fact] = []
-    rejected: Counter[str] = Counter()
     first = 0
     while first < len(quantities):
         # Only the paragraphs with a figure are read; neither a figure nor a period crosses a line break.
@@ -251,17 +264,20 @@ def _accepted(
     norm: str, quantities: list[Quantity], clauses: list[tuple[int, int, int]], formula_numbers: frozenset[Decimal],
     rejected: Counter[str],
 ) -> list[tuple[Quantity, int]]:
-    """(quantity, clause index) of the candidates that are facts; the others counted by reason."""
+    """(quantity, clause index) of the candidates that are facts; the others counted by reason. Every
+    candidate but a bare numeral has passed `_rejection` already."""
     out = []
     for q in quantities:
         home = _clause_index(clauses, q.start)
         c_start, c_end, _ = clauses[home]
+        reason = None
         if q.quantity == "bare":
             if not money_context(norm, q.start, c_start):
                 rejected["no_unit"] += 1
                 continue
             q = q._replace(unit="CNY", quantity="money")  # 奖金500万
-        reason = _rejection(norm, q, c_end, formula_numbers)
+            reason = _rejection(norm, q)
+        reason = reason or _clause_rejection(norm, q, c_end, formula_numbers)
         if reason:
             rejected[reason] += 1
         else:
@@ -269,20 +285,24 @@ def _accepted(
     return out
 
 
-def _rejection(norm: str, q: Quantity, clause_end: int, formula_numbers: frozenset[Decimal]) -> str | None:
-    """Why a candidate that looks like a fact is not one: a name, a date, an ordinal, a code …"""
+def _rejection(norm: str, q: Quantity) -> str | None:
+    """Why a candidate that looks like a fact is not one, on the words around it: a name, a date, an
+    ordinal, a code …"""
     before, after = norm[max(0, q.start - CONTEXT_LOOKBACK):q.start], norm[q.tail:q.tail + 4]
-    if before.endswith("第") or ORDINAL_LIST_RE.search(before) or _ordinal_count(norm, q, after):
+    if before.endswith("第") or (before.endswith("、") and ORDINAL_LIST_RE.search(before)) \
+            or _ordinal_count(norm, q, after):
         return "ordinal"  # 第四届, 第三、四位, 十八届三中全会, 二次加工
     if before[-1:] in QUOTE_OPEN and before and any(c in QUOTE_CLOSE for c in norm[q.end:q.end + MAX_QUOTED_NAME]):
         return "name"  # “24小时”服务, “六个回归”
     if q.chinese and norm[q.start] in FORMULA_HEADS and norm.startswith(NAMED_FORMULAS, q.start):
         return "name"
-    if any(word in before for word in PHONE_BEFORE) and PHONE_RE.match(norm, q.start):
+    if PHONE_RE.match(norm, q.start) and any(word in before for word in PHONE_BEFORE):
         return "phone"
-    if any(word in before for word in CODE_BEFORE) and CODE_RE.match(norm, q.start):
+    if CODE_RE.match(norm, q.start) and any(word in before for word in CODE_BEFORE):
         return "code"
-    if q.value == 0 or (q.quantity == "count" and q.value != q.value.to_integral_value()):
+    if q.value == 0 and q.qualifier != "range":
+        return "malformed"  # (0—6岁 is a range)
+    if q.quantity == "count" and q.value != q.value.to_integral_value() and not _in_average(norm, q.start):
         return "malformed"
     if q.chinese and q.value == 1 and q.qualifier == "exact" and q.quantity not in AMOUNT_QUANTITIES:
         if not (q.quantity == "duration" and after.startswith(YEAR_DURATION_AFTER)):
@@ -291,11 +311,22 @@ def _rejection(norm: str, q: Quantity, clause_end: int, formula_numbers: frozens
         return "service_hours"  # 24小时30元封顶, 24小时全天候服务
     if q.unit == "year" and not _is_year_duration(norm, q):
         return "date"
+    return None
+
+
+def _clause_rejection(norm: str, q: Quantity, clause_end: int, formula_numbers: frozenset[Decimal]) -> str | None:
+    """Why a candidate is not a fact, on its clause and paragraph: a class boundary, a formula's count."""
     if q.qualifier in ("at_least", "at_most") and _modifies_noun(norm, q, clause_end):
         return "threshold"  # 投资10亿元以上项目49个, 1.2米以下儿童
     if q.quantity == "count" and q.value in formula_numbers:
         return "formula"  # "1+6+6"机制 … 1个领导小组, 6个推进组
     return None
+
+
+def _in_average(norm: str, start: int) -> bool:
+    """均 earlier in the figure's sentence (场均出战43分钟，拿到28分、8.8个篮板)."""
+    before = norm[max(0, start - AVERAGE_REACH):start]
+    return AVERAGE in before[max(before.rfind(mark) for mark in SENTENCE_ENDS) + 1:]
 
 
 def _ordinal_count(norm: str, q: Quantity, after: str) -> bool:
@@ -311,6 +342,8 @@ def _is_year_duration(norm: str, q: Quantity) -> bool:
     if q.chinese or q.qualifier != "exact" or q.value != q.value.to_integral_value():
         return True  # 十几年, 六七年, 三年, 2~3年, 3年半: a date in Chinese numerals is written digit by digit (二〇一八年)
     after = norm[q.tail:q.tail + 2]
+    if q.value < MIN_CALENDAR_YEAR and not after.startswith(NOT_DURATION_AFTER):
+        return True  # 求学6年: no calendar year is written with one digit (5年级 is a grade)
     before = norm[max(0, q.start - 3):q.start]
     return after.startswith(YEAR_DURATION_AFTER) or q.tail > q.end or before.endswith(DURATION_VERBS)
 
@@ -410,7 +443,7 @@ def _sentence_facts(
         previous = facts[-1] if facts else None
         same_segment = previous is not None and clauses[_clause_index(clauses, previous.span[0])][2] == segment
         fact_change: Change | None = None
-        if q.quantity in ("percent", "percentage_point") and (found := _change_prefix(norm, left_start, q)):
+        if q.quantity in ("percent", "percentage_point", "basis_point") and (found := _change_prefix(norm, left_start, q)):
             kind, sign, phrase_start = found
             fact_change = Change(kind, sign * q.value, q.unit)
             if previous and previous.change is None and _only_gap(norm, previous.span[1], phrase_start):
@@ -540,14 +573,14 @@ def _clean(left: str) -> str:
     left = YEAR_FRAGMENT_RE.sub("", left)  # 由2012年的324.7万人 → the figure of a named year
     if (periods := list(PERIOD_RE.finditer(left))) and _is_composite(periods[-1]):
         left = left[periods[-1].end():]  # 披露2005年第一季度实现净利润 → 实现净利润
-    previous = None
-    while previous != left:
-        previous = left
-        left = LEADING_WORDS_RE.sub("", left)
+    while True:  # until a period or a predicate word no longer uncovers a connective
+        left = LEADING_WORDS_RE.sub("", left)  # (the pattern takes every leading word at once)
+        words = left
         if m := PERIOD_RE.match(left):
             left = left[m.end():]
         left = TRAILING_WORDS_RE.sub("", left)
-    return left.strip(SUBJECT_STRIP)
+        if left == words:
+            return left.strip(SUBJECT_STRIP)
 
 
 def _noun_phrase(after: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from functools import lru_cache
 from typing import NamedTuple
 
 from .numbers import CN_NUMERAL_CHARS, NUMERAL_FIRST_CHARS, NUMERAL_PATTERN, parse_number, plain
@@ -47,6 +48,7 @@ MONEY_SYMBOLS = {
 }
 MEASURES = (  # (word, unit, quantity)
     ("个百分点", "percentage_point", "percentage_point"), ("百分点", "percentage_point", "percentage_point"),
+    ("个基点", "bp", "basis_point"), ("基点", "bp", "basis_point"),
     ("%", "%", "percent"), ("‰", "‰", "permille"), ("倍", "times", "multiple"),
     ("平方公里", "km2", "area"), ("平方千米", "km2", "area"), ("平方米", "m2", "area"), ("平米", "m2", "area"),
     ("㎡", "m2", "area"), ("公顷", "hectare", "area"), ("亩", "mu", "area"), ("英亩", "acre", "area"),
@@ -66,7 +68,8 @@ MEASURES = (  # (word, unit, quantity)
     ("kW", "kW", "power"), ("MW", "MW", "power"), ("GW", "GW", "power"), ("马力", "hp", "power"),
     ("摄氏度", "celsius", "temperature"), ("℃", "celsius", "temperature"),
     ("分贝", "dB", "loudness"), ("km", "km", "length"), ("kg", "kg", "weight"),
-    ("TB", "TB", "data"), ("GB", "GB", "data"), ("MB", "MB", "data"),
+    ("ZB", "ZB", "data"), ("EB", "EB", "data"), ("PB", "PB", "data"), ("TB", "TB", "data"), ("GB", "GB", "data"),
+    ("MB", "MB", "data"), ("KB", "KB", "data"),
     ("个工作日", "day", "duration"), ("天", "day", "duration"),
     ("个小时", "hour", "duration"), ("小时", "hour", "duration"), ("个多小时", "hour", "duration"),
     ("分钟", "minute", "duration"), ("秒钟", "second", "duration"), ("秒", "second", "duration"),
@@ -82,7 +85,7 @@ COUNT_WORDS = (
     "条", "架", "艘", "只", "头", "株", "棵", "栋", "幢", "间", "处", "支", "款", "场", "篇", "部",
     "张", "份", "例", "批", "枚", "颗", "任", "注", "届", "轮", "本", "块", "层", "双", "对", "组", "片",
     "根", "封", "匹", "首", "粒", "杯", "瓶", "盒", "袋", "箱", "架次", "辆次", "户次", "余人", "口",
-    "道", "门", "集", "笔", "单", "帧", "票", "股", "手", "起", "宗", "亿人次",
+    "道", "门", "集", "笔", "单", "帧", "票", "股", "手", "起", "宗", "亿人次", "像素",
 )
 # Characters after a unit word that make it part of another word (元旦, 项目, 所以 …).
 UNIT_GUARDS: dict[str, str] = {
@@ -100,11 +103,11 @@ UNIT_GUARDS: dict[str, str] = {
     "成": "为了功立本员都果交长就绩熟品型像效", "倍": "增感受加儿", "升": "级值高温至学降格空旗起",
     "码": "头", "磅": "礴", "瓦": "解斯片房", "周": "年边末围到", "秒": "杀", "立方": "米",
     "吨": "位", "桶": "装", "元人民币": "", "人民币": "",
-    **{w: LATIN for w in ("kWh", "GWh", "kW", "MW", "GW", "km", "kg", "TB", "GB", "MB")},
+    **{w: LATIN for w in ("kWh", "GWh", "kW", "MW", "GW", "km", "kg", "ZB", "EB", "PB", "TB", "GB", "MB", "KB")},
 }
 # Words after 每 (or /) that a rate is given per: units and the calendar.
 PER_WORDS = {
-    **{w: u for w, u, _ in MEASURES if u not in ("%", "times", "percentage_point", "‰")},
+    **{w: u for w, u, _ in MEASURES if u not in ("%", "times", "percentage_point", "bp", "‰")},
     "年": "year", "月": "month", "个月": "month", "天": "day", "日": "day", "周": "week", "小时": "hour",
     "人": "person", "户": "household", "股": "share", "件": "item", "辆": "vehicle", "次": "time",
     "平": "m2", "方": "m3", "度": "kWh", "台": "set", "套": "set", "张": "sheet", "场": "event", "头": "head",
@@ -116,10 +119,12 @@ MONEY_CONTEXT = (
     "罚款", "罚金", "赔偿", "补偿", "补贴", "融资", "募资", "市值", "营收", "利润", "净利", "成交额", "票房",
     "身价", "报价", "捐款", "捐赠", "贷款", "存款", "花费", "花了", "耗资", "造价", "总价", "租金", "预算",
     "估值", "销售额", "营业额", "税收", "人民币", "赚了", "赚", "亏损", "亏了", "赔了", "欠款", "债务",
-    "资产", "奖励", "悬赏", "学费", "彩金", "彩票", "奖池", "保费", "损失", "拨款", "经费", "出资", "标价",
+    "资产", "押金", "奖励", "悬赏", "学费", "彩金", "彩票", "奖池", "保费", "损失", "拨款", "经费", "出资", "标价",
 )
 MONEY_CONTEXT_LOOKBACK = 8
 MULTIPLIER_ENDINGS = ("万亿", "亿", "万")
+NUMERAL_CACHE_SIZE = 4096
+INDEX_POINT = "点"
 
 # ---------------------------------------------------------------------------------------------
 # Records.
@@ -140,6 +145,8 @@ UNITS: dict[str, UnitInfo] = {
 }
 UNITS["余人"] = UnitInfo("人", "count", ONE)  # 300余人: the approximation sits inside the unit
 UNITS["亿人次"] = UnitInfo("人次", "count", Decimal(10**8))
+# Index points (上证综指报3067.15点): only after a decimal, since 3点 and 10点 are clock times.
+UNITS[INDEX_POINT] = UnitInfo("point", "index_point", ONE)
 
 
 class Quantity(NamedTuple):
@@ -178,7 +185,8 @@ _BIG = "[十百千万亿]"
 # Estimates: 数十亿, 上亿, 几百, 百万 / 千万 written without a digit, 十几 / 二十几万.
 _ESTIMATE = rf"(?:[数几上成](?={_BIG})|[百千](?=[万亿])){_BIG}{{1,3}}"
 _NUMERAL = rf"(?:{_ESTIMATE}|{_NUM}(?:几{_BIG}{{0,3}})?)"
-_UNIT = _alternation(UNITS)
+_UNIT = _alternation({w: u for w, u in UNITS.items() if w != INDEX_POINT})
+_INDEX_POINT = rf"(?<=\.\d){INDEX_POINT}|(?<=\.\d\d){INDEX_POINT}|(?<=\.\d\d\d){INDEX_POINT}"
 _PER = _alternation(PER_WORDS)
 _RANGE_SEP = r"(?:至|到|-|—|~|～|－)"
 _MULT = r"(?:万亿|亿|万|千(?![米克瓦卡])|百(?!分))"
@@ -206,7 +214,7 @@ QUANTITY_RE = re.compile(
             rf"|{_DURATION_FIRST}(?P<d2>{_NUM}){_DURATION_SECOND}"
             rf"|(?P<hu>{_HALF_UNITS})半|个半(?P<h2u>小时|月)"
             rf"|(?:(?P<low_unit>{_UNIT})?{_RANGE_SEP}(?P<num2>{_NUMERAL}))?"
-            rf"(?P<approx>[多余])?(?P<mult>{_MULT})?(?:(?P<unit>{_UNIT})(?P<rmb>人民币)?|(?P<bare>(?<=[万亿]))))",
+            rf"(?P<approx>[多余])?(?P<mult>{_MULT})?(?:(?:(?<=\d) )?(?P<unit>{_UNIT}|{_INDEX_POINT})(?P<rmb>人民币)?|(?P<bare>(?<=[万亿]))))",
         ))
         + rf")(?:(?:/|每)(?P<per>{_PER}))?(?P<post>以上|以下|以内|之内|左右|上下|多|余|内|不到)?",
     )
@@ -223,14 +231,17 @@ PRE_QUALIFIERS = (  # longest first, so 不超过 is not read as 超过
     ("不会超过", "at_most"), ("不得低于", "at_least"),
     ("不少于", "at_least"), ("约合", "approx"), ("约为", "approx"), ("大概为", "approx"), ("大约为", "approx"), ("大概", "approx"), ("约达", "approx"), ("约有", "approx"), ("不低于", "at_least"), ("不超过", "at_most"), ("大约", "approx"),
     ("将近", "approx"), ("接近", "approx"), ("超过", "at_least"), ("至少", "at_least"), ("多于", "at_least"),
-    ("不到", "at_most"), ("不足", "at_most"), ("最多", "at_most"), ("少于", "at_most"), ("约", "approx"),
+    ("不到", "at_most"), ("不足", "at_most"), ("最多", "at_most"), ("最高", "at_most"), ("最低", "at_least"), ("少于", "at_most"), ("约", "approx"),
     ("近", "approx"), ("逾", "at_least"), ("超", "at_least"),
 )
 WORDS_AFTER_QUALIFIER = ("人民币", "了")
 # Words after a figure that start with a post-qualifier but are nouns (13份多边协定, 3个余额宝账户).
 NOUNS_AFTER_FIGURE = ("多边", "多元", "多种", "多样", "多方", "多功能", "多层", "多维", "多媒体", "多彩", "多式",
                       "余额", "余热", "余量", "内容", "内部", "内地", "内外", "内资", "上下游", "以上述")
-PRE_QUALIFIER_ENDS = frozenset(word[-1] for word, _ in PRE_QUALIFIERS)
+# The qualifiers ending on each character, longest first as in PRE_QUALIFIERS: 为 has 约为, 大概为, 大约为.
+PRE_QUALIFIERS_BY_END = {end: [(w, q) for w, q in PRE_QUALIFIERS if w[-1] == end]
+                         for end in dict.fromkeys(word[-1] for word, _ in PRE_QUALIFIERS)}
+QUALIFIER_NEIGHBOURS = PRE_QUALIFIERS_BY_END.keys() | {word[-1] for word in WORDS_AFTER_QUALIFIER}
 RATE_RE = re.compile(r"每(?P<per>[^，,；;。、\d]{1,6})$")
 RATE_LOOKBACK = 8
 PER_RE = re.compile(_PER)
@@ -238,7 +249,7 @@ CHANGE_BEFORE_RE = re.compile(r"(?:增加|增长|上涨|上升|下降|下跌|减
 # Characters before a figure that CHANGE_BEFORE_RE can need (its longest word, 了, a line end): searched
 # from the text's start, the anchored pattern was tried at every position, quadratic in a long text.
 CHANGE_BEFORE_LOOKBACK = 4
-PAIR_RE = re.compile(r"^(?P<pre>.*?)(?P<a>[一二三四五六七八九两])(?P<b>[二三四五六七八九])(?P<post>[十百千万亿]*)$")
+PAIR_RE = re.compile(r"^(?P<pre>.*?)(?P<a>[一二三四五六七八九两])(?P<b>[二三四五六七八九两])(?P<post>[十百千万亿]*)$")
 DURATION_STEPS = {  # (first unit, second unit) → (unit of the sum, how many seconds make one first unit)
     ("年", "个月"): ("month", 12), ("年", "个多月"): ("month", 12), ("天", "小时"): ("hour", 24),
     ("小时", "分钟"): ("minute", 60), ("小时", "分"): ("minute", 60), ("个小时", "分钟"): ("minute", 60),
@@ -249,7 +260,7 @@ HALF_UNITS = {"天": "day", "年": "year", "小时": "hour", "个小时": "hour"
               "周": "week", "星期": "week", "个星期": "week"}
 MINUS_SIGNS = ("-", "−", "负")
 BELOW_ZERO = ("零下", *MINUS_SIGNS)
-SIGNED_QUANTITIES = frozenset({"temperature", "percent", "percentage_point"})
+SIGNED_QUANTITIES = frozenset({"temperature", "percent", "percentage_point", "basis_point"})
 FRACTION_PLACES = Decimal("0.000001")
 
 
@@ -285,6 +296,7 @@ def find_quantities(norm: str) -> list[Quantity]:
     return out
 
 
+@lru_cache(maxsize=NUMERAL_CACHE_SIZE)  # a text repeats its numerals (一, 两, 2018 …)
 def read_numeral(text: str) -> tuple[Decimal, Decimal | None, Decimal | None, str] | None:
     """(value, low, high, qualifier) of a numeral, estimates included; None if it is not one.
 
@@ -483,13 +495,15 @@ def _rate_before(norm: str, start: int) -> str | None:
 
 def pre_qualifier(norm: str, start: int) -> str:
     """约/近/超过/不到 … written just before the figure (or before 人民币 and the figure)."""
+    if norm[start - 1:start] not in QUALIFIER_NEIGHBOURS:
+        return "exact"  # most figures: neither a qualifier word nor 人民币 ends on the character before
     for word in WORDS_AFTER_QUALIFIER:  # 约合人民币3亿元, 超过了20%
         if norm.startswith(word, start - len(word)):
             start -= len(word)
             break
-    if start == 0 or norm[start - 1] not in PRE_QUALIFIER_ENDS:
+    if start == 0 or norm[start - 1] not in PRE_QUALIFIERS_BY_END:
         return "exact"  # most figures: no qualifier word ends on the character before
-    for word, qualifier in PRE_QUALIFIERS:
+    for word, qualifier in PRE_QUALIFIERS_BY_END[norm[start - 1]]:
         if norm.startswith(word, start - len(word)):
             before = norm[start - len(word) - 1:start - len(word)] if start > len(word) else ""
             if before and before in NOT_QUALIFIER_AFTER.get(word, ""):

@@ -77,7 +77,7 @@ class Period:
 class Change:
     kind: str  # yoy | mom | change
     value: Decimal  # negative for a decrease
-    unit: str  # "%" or "percentage_point"
+    unit: str  # "%", "percentage_point" or "bp"
 
 
 @dataclass(frozen=True, slots=True)
