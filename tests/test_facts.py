@@ -1,7 +1,6 @@
 """Fact extraction: the reference page, and a table of cases taken from real sentences."""
 from __future__ import annotations
 
-import gc
 import json
 import time
 from decimal import Decimal
@@ -9,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.growth import growth_ratios
 from workers.pipeline.facts import extract_facts, reference_year
 from workers.pipeline.records import Fact
 
@@ -244,32 +244,7 @@ def test_quantity_pattern_time_grows_linearly() -> None:
         unit = "".join(parts)
         small = unit * -(-20_000 // len(unit))
 
-        def best_cpu(texts: tuple[str, ...], rounds: int = 5) -> list[float]:
-            """The least CPU time of each text over `rounds`, taken in turn: the same work here reads up to
-            twice as long from one round to the next, so each text gets its share of the fast rounds. The
-            collector is paused, as timeit does (and test_hostile): a collection's cost depends on
-            everything else alive in the test process, not on the pattern's own work."""
-            best = [float("inf")] * len(texts)
-            gc.disable()
-            try:
-                for _ in range(rounds):
-                    for i, text in enumerate(texts):
-                        start = time.process_time()
-                        find_quantities(text)
-                        best[i] = min(best[i], time.process_time() - start)
-            finally:
-                gc.enable()
-            return best
-
-        # Linear work reads 10-12x here, now and then past 15x when the machine slows in the middle of
-        # a round; quadratic work reads ~100x every time. So a form passes at its first attempt within
-        # the bound, of up to three.
-        ratios = []
-        for _ in range(3):
-            one, ten = best_cpu((small, small * 10))
-            ratios.append(ten / one)
-            if ten <= 15 * one + 0.02:
-                return
-        raise AssertionError(f"10x the text cost {', '.join(f'{r:.1f}x' for r in ratios)} the time")
+        linear, ratios = growth_ratios(find_quantities, small, 10, 15, slack_s=0.02)
+        assert linear, f"10x the text cost {', '.join(f'{r:.1f}x' for r in ratios)} the time"
 
     check()

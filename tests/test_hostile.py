@@ -1,13 +1,11 @@
 """Hostile text: the pipeline never raises, and its cost grows linearly with the input."""
 from __future__ import annotations
 
-import gc
-import time
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.growth import growth_ratios
 from workers.messages import article_message, metric_messages, segment_message, utc_now
 from workers.pipeline import process_page
 from workers.pipeline.records import RawPage
@@ -70,22 +68,6 @@ def test_extreme_inputs_never_raise(name, validators):
 
 SMALL_CHARS = 40_000  # large enough that fixed costs and timer noise don't decide the ratio
 
-
-def best_time(text: str, rounds: int = 5) -> float:
-    """Best of `rounds`, with the garbage collector paused as timeit does: a collection's cost depends
-    on everything else alive in the process, not on the pipeline's own work."""
-    best = float("inf")
-    gc.disable()
-    try:
-        for _ in range(rounds):
-            started = time.perf_counter()
-            process_page(RawPage(url="u", text=text))
-            best = min(best, time.perf_counter() - started)
-    finally:
-        gc.enable()
-    return best
-
-
 GROWTH_UNITS = {
     "real page": None,  # filled from the reference page
     "long han run": "长春汽车产业集群加速集聚" * 200,
@@ -99,7 +81,5 @@ GROWTH_UNITS = {
 def test_time_grows_linearly(name, seed_text):
     unit = GROWTH_UNITS[name] or seed_text
     small = unit * -(-SMALL_CHARS // len(unit))
-    large = small * GROWTH
-    best_time(small)  # warm caches (jieba's dictionary, compiled patterns)
-    ratio = best_time(large) / best_time(small)
-    assert ratio <= ALLOWED_TIME_RATIO, f"{name}: {GROWTH}x the input took {ratio:.1f}x the time"
+    linear, ratios = growth_ratios(lambda text: process_page(RawPage(url="u", text=text)), small, GROWTH, ALLOWED_TIME_RATIO)
+    assert linear, f"{name}: {GROWTH}x the input took {', '.join(f'{r:.1f}x' for r in ratios)} the CPU time"
