@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.renderings import hard_wrap
+from workers.renderings import hard_wrap
 from workers.pipeline.assemble import assemble, parse_author, parse_date, parse_source
 from workers.pipeline.classify import classify
 from workers.pipeline.records import Segment

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from tests.conftest import SEED
-from tests.renderings import hard_wrap, one_node_per_line
+from workers.renderings import hard_wrap, one_node_per_line
 from workers.pipeline.split import split_segments, wrap_width
 
 
