@@ -57,6 +57,11 @@ UI_MAX_CHARS = 40
 UI_MIN_HITS = 3
 UI_DENSE_MAX_CHARS = 80
 FOOTER_MAX_CHARS = 200
+# In prose a footer word is a word of the text ("备案" in a legal article): prose is a footer only
+# when a footer word opens it (免责声明：…) within this many characters, or it holds this many
+# different footer words (未经授权，不得转载).
+FOOTER_OPENS_WITHIN = 4
+FOOTER_MIN_WORDS_IN_PROSE = 2
 HEADER_MAX_CHARS = 20
 SOURCE_MAX_CHARS = 90
 # Headings inside the article: short, unpunctuated lines.
@@ -147,9 +152,11 @@ POST_STAMP = re.compile(
 )
 _DATE_TIME = r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s*(?:\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?"
 SOURCE_LINE = re.compile(rf"^[\W_]*(?:{_DATE_TIME}\s*[|｜]?\s*)?(?:{_words(lexicon.BYLINE_FIELDS)})\s*[：:]")
+# A date line: a date, perhaps its time, and perhaps after a space the name of the source that
+# published it ("2017-11-23 18:07:16 华尔街见闻"): a name, not a phrase (no punctuation, no digits).
 DATE_LINE = re.compile(
     r"^[\W_]*\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s*"
-    r"(?:\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?[\W_]*$"
+    r"(?:\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?(?:\s+[^\W\d_]{2,12})?[\W_]*$"
 )
 FOOTER = re.compile(any_word(lexicon.FOOTER_WORDS), re.IGNORECASE)
 UI = re.compile(any_word(lexicon.UI_WORDS) + rf"|\d+\s*(?:{_words(lexicon.COUNTER_UNITS)})")
@@ -263,7 +270,7 @@ def _kind(segment: Segment, b: _Block) -> str:
     text = segment.text
     if b.n <= SOURCE_MAX_CHARS and (SOURCE_LINE.search(text) or DATE_LINE.match(text)):
         return "source"
-    if b.n <= FOOTER_MAX_CHARS and FOOTER.search(text):
+    if b.n <= FOOTER_MAX_CHARS and _is_footer(text, b):
         return "footer"
     if COMMENT_HEADER.search(text) or (b.n <= HEADER_MAX_CHARS and HASHTAG_LINE.match(text)):
         return "header"
@@ -273,7 +280,7 @@ def _kind(segment: Segment, b: _Block) -> str:
         return "ui"
     if b.bullet and b.n >= TEASER_MIN_CHARS and not b.final and (SYMBOL_BULLET.match(text) or not b.sent):
         return "teaser"
-    if b.cjk >= PROSE_MIN_CJK and b.cjk_ratio >= PROSE_MIN_CJK_RATIO and (b.sent or b.clause):
+    if _is_prose(b):
         b.function_share = len(_FUNCTION_CHAR.findall(text)) / max(1, b.cjk)
         if b.function_share >= PROSE_MIN_FUNCTION_SHARE:
             return "good"
@@ -286,6 +293,18 @@ def _kind(segment: Segment, b: _Block) -> str:
     if not b.sent and not b.clause and MENU.match(text):
         return "menu"
     return "short"
+
+
+def _is_prose(b: _Block) -> bool:
+    return b.cjk >= PROSE_MIN_CJK and b.cjk_ratio >= PROSE_MIN_CJK_RATIO and bool(b.sent or b.clause)
+
+
+def _is_footer(text: str, b: _Block) -> bool:
+    """Footer words in a block that is not prose, or that open it, or several different ones."""
+    found = FOOTER.search(text)
+    if not found or not _is_prose(b) or found.start() <= FOOTER_OPENS_WITHIN:
+        return bool(found)
+    return len({m.group().lower() for m in FOOTER.finditer(text)}) >= FOOTER_MIN_WORDS_IN_PROSE
 
 
 def kinds(page: _Page) -> None:
