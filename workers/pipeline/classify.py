@@ -85,6 +85,8 @@ ZONE_DAMPING = 0.1
 # A block with a bullet symbol, longer than this, that stops mid-sentence is a teaser for another
 # page (numbered items are left alone: they are usually steps of the article).
 TEASER_MIN_CHARS = 30
+# ... unless it ends on a clause mark: the items of an enumeration (（一）…；) run on as one sentence.
+CLAUSE_ENDINGS = ("；", ";", "，", "、")
 # Inside the run, more than this many non-prose blocks in a row are page furniture (menus, share
 # bars) when they are tiny on average or partly recognised noise; code and numbered steps are not.
 MAX_INNER_GAP = 3
@@ -278,7 +280,8 @@ def _kind(segment: Segment, b: _Block) -> str:
         return "header"
     if b.ui_hits >= UI_MIN_HITS:
         return "ui"
-    if b.bullet and b.n >= TEASER_MIN_CHARS and not b.final and (SYMBOL_BULLET.match(text) or not b.sent):
+    if (b.bullet and b.n >= TEASER_MIN_CHARS and not b.final and (SYMBOL_BULLET.match(text) or not b.sent)
+            and not text.endswith(CLAUSE_ENDINGS)):
         return "teaser"
     if _is_prose(b):
         b.function_share = len(_FUNCTION_CHAR.findall(text)) / max(1, b.cjk)
