@@ -270,7 +270,8 @@ def describe(page: _Page) -> None:
 def _kind(segment: Segment, b: _Block) -> str:
     """The block's kind from its own form, before looking at neighbours."""
     text = segment.text
-    if b.n <= SOURCE_MAX_CHARS and (SOURCE_LINE.search(text) or DATE_LINE.match(text)):
+    # A finished sentence after a field name is an interview's question (记者：…？), not a byline.
+    if b.n <= SOURCE_MAX_CHARS and (SOURCE_LINE.search(text) or DATE_LINE.match(text)) and not (b.final and _is_prose(b)):
         return "source"
     if b.n <= FOOTER_MAX_CHARS and _is_footer(text, b):
         return "footer"
