@@ -375,6 +375,8 @@ def _is_headline(segment: Segment, b: _Block) -> bool:
         and b.n <= HEADLINE_MAX_CHARS
         and not _FULL_STOP.search(text)
         and not text.endswith(("：", ":"))
+        # Two finished sentences are a passage of text, however short, not a link's title.
+        and not (b.final and b.sent > 1)
     )
 
 
