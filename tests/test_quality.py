@@ -7,22 +7,21 @@ from collections.abc import Callable
 import pytest
 
 from tests.conftest import SHARED
+from workers.evaluate import (
+    MAX_RENDERING_GAP, RENDERINGS, TARGETS, bag_of_words_prf, extract_body, macro, seed_report,
+)
 from workers.renderings import hard_wrap, one_node_per_line
-from workers.evaluate import TARGETS, bag_of_words_prf, extract_body, macro, seed_report
 
-RENDERINGS: dict[str, Callable[[str], str]] = {
-    "original": lambda text: text,
-    "one_node_per_line": one_node_per_line,
-    "hard_wrap_38": lambda text: hard_wrap(text, 38),
-}
-MAX_RENDERING_GAP = 0.03
+ALL_RENDERINGS: dict[str, Callable[[str], str]] = {"original": lambda text: text, **RENDERINGS}
+# Over all dev pages, a rendering's F1 stays this close to the original's.
+MAX_OVERALL_RENDERING_GAP = 0.03
 
 
 @pytest.fixture(scope="module")
 def scores(dev_pages: list[dict]) -> dict[str, dict[str, tuple[float, float, float]]]:
-    """Macro P/R/F1 per rendering, overall and per origin."""
+    """Macro P/R/F1 per rendering, overall and per origin (each origin here is one corpus file)."""
     out: dict[str, dict[str, tuple[float, float, float]]] = {}
-    for name, render in RENDERINGS.items():
+    for name, render in ALL_RENDERINGS.items():
         rows = [(p["origin"], bag_of_words_prf(extract_body(p["url"], render(p["text"])), p["gold"]["body"])) for p in dev_pages]
         out[name] = {"overall": macro(r for _, r in rows)}
         for origin in {o for o, _ in rows}:
@@ -57,7 +56,18 @@ def test_dev_corpus_meets_the_target(scores, target) -> None:
 @pytest.mark.parametrize("rendering", ["one_node_per_line", "hard_wrap_38"])
 def test_other_renderings_score_like_the_original(scores, rendering: str) -> None:
     gap = scores["original"]["overall"][2] - scores[rendering]["overall"][2]
-    assert gap <= MAX_RENDERING_GAP, (rendering, scores[rendering]["overall"], scores["original"]["overall"])
+    assert gap <= MAX_OVERALL_RENDERING_GAP, (rendering, scores[rendering]["overall"], scores["original"]["overall"])
+
+
+@pytest.mark.parametrize("rendering", ["one_node_per_line", "hard_wrap_38"])
+def test_other_renderings_score_like_the_original_on_every_file(scores, rendering: str) -> None:
+    gaps = {o: scores["original"][o][2] - scores[rendering][o][2] for o in ("article", "forum")}
+    assert gaps["article"] <= MAX_RENDERING_GAP, (rendering, gaps)
+    if rendering == "one_node_per_line" and gaps["forum"] > MAX_RENDERING_GAP:
+        # Not met yet (`workers eval --renderings` prints every file's gap): one text node a line,
+        # a forum thread's post stamps fall apart and its short list lines read as headers.
+        pytest.xfail(f"forum one_node_per_line gap {gaps['forum']:.4f} > {MAX_RENDERING_GAP}")
+    assert gaps["forum"] <= MAX_RENDERING_GAP, (rendering, gaps)
 
 
 def test_renderings_really_change_the_layout(dev_pages: list[dict]) -> None:

@@ -184,7 +184,7 @@ def test_the_reprint_set_puts_each_body_in_another_sites_chrome_after_its_origin
     originals = {p.story: (n, p) for n, p in enumerate(stream) if p.rendering is None}
     reprints = [(n, p) for n, p in enumerate(stream) if p.rendering is not None]
     assert len(reprints) == 3 * (len(corpus) - too_short)
-    assert {p.rendering for _, p in reprints} == {"as_is", "one_node_per_line", "hard_wrap"}
+    assert {p.rendering for _, p in reprints} == {"as_is", "one_node_per_line", "hard_wrap_38"}
     for n, reprint in reprints:
         at, original = originals[reprint.story]
         assert at < n and reprint.raw.url != original.raw.url and reprint.site != original.site

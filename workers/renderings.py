@@ -57,3 +57,7 @@ def hard_wrap(text: str, width: int = 38) -> str:
         stripped = line.strip()
         out.extend(_cut(stripped, width) if stripped else [""])
     return "\n".join(out) + "\n"
+
+
+# The other renderings every content figure is also taken in, by name.
+RENDERINGS = {"one_node_per_line": one_node_per_line, "hard_wrap_38": hard_wrap}

@@ -47,9 +47,9 @@ from ..pipeline.reprints import (
     fold,
     index_entry,
 )
-from ..renderings import hard_wrap, one_node_per_line
+from .. import renderings
 
-RENDERINGS = {"as_is": lambda text: text, "one_node_per_line": one_node_per_line, "hard_wrap": hard_wrap}
+RENDERINGS = {"as_is": lambda text: text, **renderings.RENDERINGS}
 TARGETS = (  # (figure, bound, True when the figure must be at least the bound)
     ("precision", 0.99, True),
     ("recall", 0.95, True),

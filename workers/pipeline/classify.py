@@ -57,6 +57,11 @@ UI_MAX_CHARS = 40
 UI_MIN_HITS = 3
 UI_DENSE_MAX_CHARS = 80
 FOOTER_MAX_CHARS = 200
+# In prose a footer word is a word of the text ("备案" in a legal article): prose is a footer only
+# when a footer word opens it (免责声明：…) within this many characters, or it holds this many
+# different footer words (未经授权，不得转载).
+FOOTER_OPENS_WITHIN = 4
+FOOTER_MIN_WORDS_IN_PROSE = 2
 HEADER_MAX_CHARS = 20
 SOURCE_MAX_CHARS = 90
 # Headings inside the article: short, unpunctuated lines.
@@ -80,6 +85,8 @@ ZONE_DAMPING = 0.1
 # A block with a bullet symbol, longer than this, that stops mid-sentence is a teaser for another
 # page (numbered items are left alone: they are usually steps of the article).
 TEASER_MIN_CHARS = 30
+# ... unless it ends on a clause mark: the items of an enumeration (（一）…；) run on as one sentence.
+CLAUSE_ENDINGS = ("；", ";", "，", "、")
 # Inside the run, more than this many non-prose blocks in a row are page furniture (menus, share
 # bars) when they are tiny on average or partly recognised noise; code and numbered steps are not.
 MAX_INNER_GAP = 3
@@ -147,9 +154,11 @@ POST_STAMP = re.compile(
 )
 _DATE_TIME = r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s*(?:\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?"
 SOURCE_LINE = re.compile(rf"^[\W_]*(?:{_DATE_TIME}\s*[|｜]?\s*)?(?:{_words(lexicon.BYLINE_FIELDS)})\s*[：:]")
+# A date line: a date, perhaps its time, and perhaps after a space the name of the source that
+# published it ("2017-11-23 18:07:16 华尔街见闻"): a name, not a phrase (no punctuation, no digits).
 DATE_LINE = re.compile(
     r"^[\W_]*\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s*"
-    r"(?:\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?[\W_]*$"
+    r"(?:\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?(?:\s+[^\W\d_]{2,12})?[\W_]*$"
 )
 FOOTER = re.compile(any_word(lexicon.FOOTER_WORDS), re.IGNORECASE)
 UI = re.compile(any_word(lexicon.UI_WORDS) + rf"|\d+\s*(?:{_words(lexicon.COUNTER_UNITS)})")
@@ -261,9 +270,10 @@ def describe(page: _Page) -> None:
 def _kind(segment: Segment, b: _Block) -> str:
     """The block's kind from its own form, before looking at neighbours."""
     text = segment.text
-    if b.n <= SOURCE_MAX_CHARS and (SOURCE_LINE.search(text) or DATE_LINE.match(text)):
+    # A finished sentence after a field name is an interview's question (记者：…？), not a byline.
+    if b.n <= SOURCE_MAX_CHARS and (SOURCE_LINE.search(text) or DATE_LINE.match(text)) and not (b.final and _is_prose(b)):
         return "source"
-    if b.n <= FOOTER_MAX_CHARS and FOOTER.search(text):
+    if b.n <= FOOTER_MAX_CHARS and _is_footer(text, b):
         return "footer"
     if COMMENT_HEADER.search(text) or (b.n <= HEADER_MAX_CHARS and HASHTAG_LINE.match(text)):
         return "header"
@@ -271,9 +281,10 @@ def _kind(segment: Segment, b: _Block) -> str:
         return "header"
     if b.ui_hits >= UI_MIN_HITS:
         return "ui"
-    if b.bullet and b.n >= TEASER_MIN_CHARS and not b.final and (SYMBOL_BULLET.match(text) or not b.sent):
+    if (b.bullet and b.n >= TEASER_MIN_CHARS and not b.final and (SYMBOL_BULLET.match(text) or not b.sent)
+            and not text.endswith(CLAUSE_ENDINGS)):
         return "teaser"
-    if b.cjk >= PROSE_MIN_CJK and b.cjk_ratio >= PROSE_MIN_CJK_RATIO and (b.sent or b.clause):
+    if _is_prose(b):
         b.function_share = len(_FUNCTION_CHAR.findall(text)) / max(1, b.cjk)
         if b.function_share >= PROSE_MIN_FUNCTION_SHARE:
             return "good"
@@ -286,6 +297,18 @@ def _kind(segment: Segment, b: _Block) -> str:
     if not b.sent and not b.clause and MENU.match(text):
         return "menu"
     return "short"
+
+
+def _is_prose(b: _Block) -> bool:
+    return b.cjk >= PROSE_MIN_CJK and b.cjk_ratio >= PROSE_MIN_CJK_RATIO and bool(b.sent or b.clause)
+
+
+def _is_footer(text: str, b: _Block) -> bool:
+    """Footer words in a block that is not prose, or that open it, or several different ones."""
+    found = FOOTER.search(text)
+    if not found or not _is_prose(b) or found.start() <= FOOTER_OPENS_WITHIN:
+        return bool(found)
+    return len({m.group().lower() for m in FOOTER.finditer(text)}) >= FOOTER_MIN_WORDS_IN_PROSE
 
 
 def kinds(page: _Page) -> None:
@@ -352,6 +375,8 @@ def _is_headline(segment: Segment, b: _Block) -> bool:
         and b.n <= HEADLINE_MAX_CHARS
         and not _FULL_STOP.search(text)
         and not text.endswith(("：", ":"))
+        # Two finished sentences are a passage of text, however short, not a link's title.
+        and not (b.final and b.sent > 1)
     )
 
 
