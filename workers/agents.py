@@ -1,4 +1,5 @@
-"""The agent: raw page in, cleaned article, metric records and dead letters out.
+"""The agents: raw page in, cleaned article, metric records and dead letters out; and each site's pages
+folded into its template, which every worker reads (workers/memory.py).
 
 A page's outputs go out with `publish` (workers/delivery.py), which acknowledges the page to faust once
 they are delivered under the worker's guarantee; ids are deterministic, so a replayed page gives the same
