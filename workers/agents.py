@@ -1,4 +1,5 @@
-"""The agent: raw page in, cleaned article, metric records and dead letters out.
+"""The agents: raw page in, cleaned article, metric records and dead letters out; and each site's pages
+folded into its template, which every worker reads (workers/memory.py).
 
 A page's outputs go out with `publish` (workers/delivery.py), which acknowledges the page to faust once
 they are delivered under the worker's guarantee; ids are deterministic, so a replayed page gives the same
@@ -14,9 +15,10 @@ import faust
 import orjson
 
 from . import telemetry, web  # web: health, metrics and inspection views on the app
-from .app import MAX_MESSAGE_BYTES, app, raw_pages, settings
+from .app import MAX_MESSAGE_BYTES, app, observations, raw_pages, settings
 from .delivery import Output, delivery_for
 from .logs import log_page, summarise_pages
+from .memory import BadObservation, SiteLearner, Templates, observation_output
 from .messages import article_message, deadletter_message, metric_messages, segment_message, utc_now
 from .pipeline import PageResult, RawPage, RejectedPage, decode_page, process_page
 
@@ -32,18 +34,21 @@ LOOP_TURN_CHARS = 40_000
 
 pipeline_threads = ThreadPoolExecutor(max_workers=settings.agent_concurrency, thread_name_prefix="pipeline")
 publish = delivery_for(app, settings).publish
+site_templates = Templates(settings)
+site_learner = SiteLearner(settings, site_templates)
 
 
 def run_pipeline(raw: RawPage) -> PageResult:
     if settings.fault_marker and settings.fault_marker in raw.text:
         raise RuntimeError("fault marker found in page text")
-    return process_page(raw)
+    return process_page(raw, site_templates.memory_for(raw))
 
 
 @app.agent(raw_pages, concurrency=settings.agent_concurrency)
 async def clean_pages(stream: faust.StreamT) -> None:
     loop = asyncio.get_running_loop()
     chars_since_turn = 0
+    await site_templates.caught_up()  # a restarted worker cleans its first page with what the group learnt
     async for event in stream.noack().events():  # acknowledged by publish, once delivered
         message = event.message
         started = time.perf_counter()
@@ -78,7 +83,24 @@ def page_outputs(result: PageResult) -> list[Output]:
     outputs += [(settings.topic_metrics, key, orjson.dumps(record)) for record in metric_messages(result)]
     if settings.topic_segments:
         outputs += [(settings.topic_segments, key, orjson.dumps(segment_message(result, s))) for s in result.segments]
+    if (seen := result.observations.line_fingerprints) is not None:
+        outputs.append(observation_output(settings, seen))
     return outputs
+
+
+@app.agent(observations)
+async def learn_site_templates(stream: faust.StreamT) -> None:
+    """Each site's pages, folded by the worker that owns the site's partition (workers/memory.py)."""
+    async for event in stream.noack().events():  # acknowledged by publish, once the site's state is delivered
+        try:
+            outputs = await site_learner.learn(event.message)
+        except BadObservation as exc:
+            await dead_letter(event, "bad_observation", str(exc))
+            continue
+        except Exception as exc:  # a bug in the fold must cost one observation, not the worker
+            await dead_letter(event, "pipeline_error", f"{type(exc).__name__}: {exc}")
+            continue
+        await publish(event, outputs)
 
 
 async def dead_letter(event: faust.EventT, reason: str, detail: str) -> None:
@@ -88,6 +110,14 @@ async def dead_letter(event: faust.EventT, reason: str, detail: str) -> None:
     await publish(event, [(settings.topic_deadletter, message.key, orjson.dumps(record))])
     telemetry.labelled(telemetry.DEAD_LETTERS, reason).inc()
     log_page("dead_lettered", message, reason=reason)
+
+
+@app.task
+async def read_site_templates() -> None:
+    try:
+        await site_templates.run()
+    except Exception as exc:  # pages would wait for the templates for ever: stop, as a failed delivery does
+        await app.crash(exc)
 
 
 @app.task

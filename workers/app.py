@@ -21,6 +21,8 @@ from .transport import WorkerApp, create_missing_topics, key_partitioner
 
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024  # above the page cap, so an article of a capped page still fits
 TOPIC_CONFIGS = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}  # of the topics the worker creates
+# Each site's latest state is all the templates topic needs to keep (workers/memory.py).
+COMPACTED_CONFIGS = TOPIC_CONFIGS | {"cleanup.policy": "compact"}
 # One page's outputs (an article, its facts and ~170 segments) go out together: one batch per partition.
 PRODUCER_BATCH_BYTES = 1024 * 1024
 # Under exactly_once a transaction's outputs wait in the producer up to this long, so that they go out in
@@ -119,15 +121,19 @@ app = create_app(settings)
 # Raw bytes in, so that a message that is not valid JSON or UTF-8 still reaches the dead-letter topic
 # as it came. Outputs are serialised once, with orjson, by the agent (agents.py) and sent as bytes.
 raw_pages = app.topic(settings.topic_raw, value_serializer="raw", key_serializer="raw")
+observations = app.topic(settings.topic_observations, value_serializer="raw", key_serializer="raw")
 
 
 def output_topics(settings: Settings) -> list[str]:
     return [t for t in (settings.topic_articles, settings.topic_metrics, settings.topic_deadletter,
-                        settings.topic_segments) if t]
+                        settings.topic_segments, settings.topic_observations) if t]
 
 
 async def ensure_topics(settings: Settings) -> list[str]:
     """Create the worker's topics that are missing; return the names created."""
-    return await create_missing_topics(client_options(settings), [settings.topic_raw, *output_topics(settings)],
-                                       settings.topic_partitions, settings.topic_replication,
-                                       TOPIC_CONFIGS | {"min.insync.replicas": str(settings.min_insync_replicas)})
+    options, partitions, replication = client_options(settings), settings.topic_partitions, settings.topic_replication
+    replicated = {"min.insync.replicas": str(settings.min_insync_replicas)}
+    created = await create_missing_topics(options, [settings.topic_raw, *output_topics(settings)], partitions,
+                                          replication, TOPIC_CONFIGS | replicated)
+    return created + await create_missing_topics(options, [settings.topic_templates], partitions, replication,
+                                                 COMPACTED_CONFIGS | replicated)

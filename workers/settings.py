@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     topic_deadletter: str = "pages.deadletter"
     # One message per segment of every page (tens to hundreds a page), so it is off unless named.
     topic_segments: str = Field("", description="Audit topic, e.g. pages.segments; empty disables it")
+    # Site memory (workers/memory.py): what each page taught its site, keyed by site, and each site's state
+    # and template, compacted, read from its beginning by every worker.
+    topic_observations: str = Field("sites.observations", description="Each page's line fingerprints, keyed by site")
+    topic_templates: str = Field("sites.templates", description="Each site's template and window (compacted)")
     topic_partitions: int = Field(4, ge=1, description="Partitions of topics the worker creates")
     topic_replication: int = Field(1, ge=1, description="Replication factor of topics the worker creates")
 

@@ -26,6 +26,9 @@ TRANSACTIONS = Counter("worker_transactions_total", "Transactions committed unde
 SEGMENTS = Counter("worker_segments_total", "Segments classified, by label", ["label"])
 DROPPED = Counter("worker_segments_dropped_total", "Segments left out of the article, by the pass or model that decided it",
                   ["reason"])
+SITES_KNOWN = Gauge("worker_site_memory_sites", "Sites whose template this worker holds")
+SITES_LEARNT = Gauge("worker_site_memory_sites_learnt", "Sites whose pages this worker folds (it owns their partitions)")
+TEMPLATE_LINES = Gauge("worker_site_memory_template_lines", "Template lines this worker holds, over every site")
 STAGE_SECONDS = Histogram(
     "worker_stage_seconds", "Time per page in each pipeline stage", ["stage"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),

@@ -20,7 +20,9 @@ from tqdm import tqdm
 from ..evaluate import bag_of_words_prf, macro, read_pages
 from ..pipeline import process_page
 from ..pipeline.records import NO_MEMORY, PageResult, RawPage
-from ..pipeline.sitememory import MemoryState, fold, memory_for
+from ..memory import Templates, read_state, state_message
+from ..pipeline.sitememory import MemoryState, SiteState, fold, memory_for
+from ..settings import get_settings
 
 # A site's first pages teach its template; quality is measured on the pages after them.
 WARMUP_PAGES = 20
@@ -114,6 +116,28 @@ def bench(corpus: Path, rounds: int) -> None:
     for name, values in (("fold", fold_ms), ("template lookup", lookup_ms)):
         values.sort()
         print(f"{name} CPU ms a page: median {values[len(values) // 2]:.4f} (range {values[0]:.4f}-{values[-1]:.4f})")
+    stream_bench(sites, rounds)
+
+
+def stream_bench(sites: dict[str, SiteState], rounds: int) -> None:
+    """The stream layer's messages (workers/memory.py) of each site's last state: their size, and the CPU time
+    of writing one (the site's owner, each page that teaches something), of reading its template (every
+    worker, each state) and of reading its window (the owner, once a site after a rebalance)."""
+    messages = {site: state_message(site, state) for site, state in sites.items()}
+    sizes = sorted(len(m) for m in messages.values())
+    print(f"state messages: {sizes[0] / 1024:.0f}-{sizes[-1] / 1024:.0f} KiB, mean {sum(sizes) / len(sizes) / 1024:.0f} KiB")
+    reader = Templates(get_settings())
+    steps = {"state message written": lambda: [state_message(site, state) for site, state in sites.items()],
+             "template read from a state": lambda: [reader.apply(site, m) for site, m in messages.items()],
+             "window read from a state": lambda: [read_state(m) for m in messages.values()]}
+    for name, step in steps.items():
+        values = []
+        for _ in range(rounds):
+            started = time.process_time()
+            step()
+            values.append((time.process_time() - started) * 1000 / len(messages))
+        values.sort()
+        print(f"{name} CPU ms: median {values[len(values) // 2]:.4f} (range {values[0]:.4f}-{values[-1]:.4f})")
 
 
 def main(argv: list[str]) -> int:
