@@ -42,6 +42,15 @@ class _Consumer(aiokafka_driver.Consumer):
     def _new_consumer_thread(self) -> _ConsumerThread:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
+    async def commit(self, topics=None, start_new_transaction: bool = True) -> bool:  # type: ignore[no-untyped-def]
+        """Under exactly_once every offset is committed inside its partition's transaction by the delivery
+        (delivery.py) before its message is acknowledged; faust's own commit (its stop commits the acknowledged
+        offsets again) would commit, and end, transactions the delivery owns, on producers between two of its
+        transactions. So it commits nothing then."""
+        if self.app.in_transaction:
+            return False
+        return await super().commit(topics, start_new_transaction=start_new_transaction)
+
     async def wait_first(self, *coros, timeout=None) -> WaitResults:  # type: ignore[no-untyped-def]
         """faust hands each fetched message to its streams with `wait_first(delivery, suspend_flow.wait())`,
         which runs four tasks a message: 0.2 ms of a busy worker's CPU a page (bench/RESULTS.md). Here the
