@@ -70,10 +70,24 @@ async def test_after_a_rebalance_the_owner_goes_on_from_the_published_state():
 
 
 def test_the_reader_holds_at_most_its_sites_and_counts_their_lines():
-    templates = NoBroker(SETTINGS, max_sites=2)
+    templates = NoBroker(Settings(site_memory_max_sites=2))
     for site in ("a.cn", "b.cn", "c.cn"):
         templates.apply(site, b'["x","y"]\n[]')
     assert list(templates.sites) == ["b.cn", "c.cn"] and templates.template_lines == 4
     templates.apply("b.cn", None)  # a tombstone
     templates.apply("c.cn", b"broken")  # logged and dropped
     assert not templates.sites and templates.template_lines == 0
+
+
+async def test_the_learner_folds_under_the_configured_limits():
+    settings = Settings(site_memory_window_pages=3, site_memory_min_pages=2, site_memory_min_share=0.5)
+    templates = NoBroker(settings)
+    answers = await learn_all(SiteLearner(settings, templates), templates, range(5))
+    last = answers[-1][0][2]
+    assert [page for page, _ in read_state(last).pages] == ["page2", "page3", "page4"]  # the window of 3
+    assert read_template(answers[1][0][2]) == {"nav", "footer"}  # two pages were enough
+
+
+def test_the_limits_must_leave_a_template_possible():
+    with pytest.raises(ValueError, match="SITE_MEMORY_MIN_PAGES"):
+        Settings(site_memory_window_pages=3, site_memory_min_pages=4)

@@ -1,7 +1,8 @@
 """Site memory: what a page teaches, the fold, and the template pass."""
 from workers.pipeline import process_page
-from workers.pipeline.records import Memory, RawPage
-from workers.pipeline.sitememory import TEMPLATE_MIN_PAGES, MemoryState, fold, memory_for, normalise
+from workers.pipeline.records import Label, LineFingerprints, Memory, RawPage, Segment
+from workers.pipeline.sitememory import (TEMPLATE_MIN_PAGES, Limits, MemoryState, fold, line_digests, memory_for, normalise,
+                                         template_pass)
 
 ARTICLE = "\n\n".join([
     "央行发布五月金融数据",
@@ -47,3 +48,26 @@ def test_a_hostile_site_cannot_take_another_sites_article_content():
         state = fold(state, process_page(page("junk.cn", n, junk)).observations.line_fingerprints)
     raw = page("victim.cn", 1, ARTICLE)
     assert process_page(raw, memory_for(state, raw)).article.body == process_page(raw).article.body
+
+
+def test_the_limits_bound_the_window_the_sites_and_the_template():
+    limits = Limits(window_pages=2, min_share=0.5, min_pages=2, max_sites=2)
+    state = MemoryState(limits=limits)
+    for n in range(3):
+        state = fold(state, LineFingerprints(site="a.cn", page=f"p{n}", lines=("nav", f"own{n}")))
+    assert len(state.sites["a.cn"].pages) == 2 and state.template("a.cn") == {"nav"}
+    for site in ("b.cn", "c.cn"):
+        state = fold(state, LineFingerprints(site=site, page="p", lines=("nav",)))
+    assert list(state.sites) == ["b.cn", "c.cn"]  # the least recently seen site is forgotten
+    assert state.limits == limits
+
+
+def test_the_template_takes_neither_the_title_nor_a_caption():
+    lines = [("站点导航 首页", Label.PARAGRAPH), ("标题", Label.TITLE), ("（图片来源：图库）", Label.CAPTION),
+             (ARTICLE.split("\n\n")[1], Label.PARAGRAPH), ("本站推荐阅读", Label.PARAGRAPH)]
+    segments = [Segment(index=i, text=text, start=0, end=0, label=label) for i, (text, label) in enumerate(lines)]
+    digests = line_digests(segments)
+    template = frozenset(d for d, (text, _) in zip(digests, lines) if text != lines[3][0])
+    template_pass(segments, digests, template)
+    assert [s.label for s in segments] == [Label.NAVIGATION, Label.TITLE, Label.CAPTION, Label.PARAGRAPH, Label.FOOTER]
+    assert segments[4].features == {"template": 1, "first": Label.PARAGRAPH, "reason": "site_template"}

@@ -53,6 +53,12 @@ async def template_drops(port: int) -> float:
     return (await metrics(port)).get(("worker_segments_dropped_total", (("reason", REASON),)), 0.0)
 
 
+async def template_hits(port: int) -> dict[str, float]:
+    """Segments the worker found in their site's template, by the label the classifier first gave them."""
+    return {dict(labels)["label"]: value for (name, labels), value in (await metrics(port)).items()
+            if name == "worker_site_memory_hits_total"}
+
+
 async def wait_for(condition, timeout: float = 90.0) -> None:
     async def poll() -> None:
         while not await condition():
@@ -106,6 +112,8 @@ async def test_template_is_shared_by_the_group_and_survives_a_kill(topics_for, s
     assert any(PROMO in a["body"] for a in learnt.values())  # kept until the template was learnt
     assert not [k for k, a in cleaned.items() if PROMO in a["body"]]
     assert all(after > before for before, after in zip(drops_before, drops_after))
+    for port in ports:  # the site's line was taken for a paragraph by the classifier, and found in the template
+        assert (await template_hits(port)).get("paragraph", 0) > 0
 
     # kill -9 the worker that learns the site; a new worker joins.
     learners = [await gauge(port, "worker_site_memory_sites_learnt") for port in ports]

@@ -28,8 +28,8 @@ from faust.types import Message
 from . import telemetry
 from .delivery import Output
 from .pipeline.records import LineFingerprints, Memory, RawPage
-from .pipeline.sitememory import MAX_SITES, MemoryState, SiteState, fold, site_of
-from .settings import Settings, client_options
+from .pipeline.sitememory import Limits, MemoryState, SiteState, fold, site_of
+from .settings import Settings, client_options, site_memory_limits
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +55,10 @@ def read_observation(value: bytes | None) -> LineFingerprints:
         raise BadObservation(f"{type(exc).__name__}: {exc}") from None
 
 
-def state_message(site: str, state: SiteState) -> bytes:
+def state_message(state: SiteState, limits: Limits) -> bytes:
     """A site's state on the templates topic: its template (what every worker reads) on a first line of its
     own, then its window (what the site's next owner folds on), so that a reader parses the template alone."""
-    return orjson.dumps(sorted(state.template())) + b"\n" + orjson.dumps([[page, lines] for page, lines in state.pages])
+    return orjson.dumps(sorted(state.template(limits))) + b"\n" + orjson.dumps([[page, lines] for page, lines in state.pages])
 
 
 def read_template(value: bytes) -> frozenset[str]:
@@ -75,13 +75,13 @@ def read_state(value: bytes) -> SiteState:
 
 
 class Templates:
-    """Every site's template, read from the compacted templates topic from its beginning; at most MAX_SITES
-    sites, the least recently updated forgotten first. Each site's last state is kept as it came, for the
-    site's owner to fold on after a rebalance (`site_state`)."""
+    """Every site's template, read from the compacted templates topic from its beginning; at most
+    SITE_MEMORY_MAX_SITES sites, the least recently updated forgotten first. Each site's last state is kept
+    as it came, for the site's owner to fold on after a rebalance (`site_state`)."""
 
-    def __init__(self, settings: Settings, max_sites: int = MAX_SITES) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.max_sites = max_sites
+        self.max_sites = settings.site_memory_max_sites
         self.sites: OrderedDict[str, tuple[frozenset[str], bytes]] = OrderedDict()
         self.template_lines = 0
         self.consumer: AIOKafkaConsumer | None = None
@@ -154,7 +154,8 @@ class SiteLearner:
     def __init__(self, settings: Settings, templates: Templates) -> None:
         self.settings = settings
         self.templates = templates
-        self.state = MemoryState()
+        self.limits = site_memory_limits(settings)
+        self.state = MemoryState(limits=self.limits)
         self.generation: int | None = None
 
     async def learn(self, message: Message) -> list[Output]:
@@ -162,14 +163,14 @@ class SiteLearner:
         seen = read_observation(message.value)
         if message.generation_id != self.generation:
             await self.templates.caught_up()  # the previous owners' states, up to the committed observations
-            self.state, self.generation = MemoryState(), message.generation_id
+            self.state, self.generation = MemoryState(limits=self.limits), message.generation_id
         before = self.state.sites.get(seen.site)
         if before is None:
             before = self.templates.site_state(seen.site)
-            self.state = MemoryState(sites={**self.state.sites, seen.site: before})
+            self.state = MemoryState(sites={**self.state.sites, seen.site: before}, limits=self.limits)
         self.state = fold(self.state, seen)
         telemetry.SITES_LEARNT.set(len(self.state.sites))
         after = self.state.sites[seen.site]
         if after is before:
             return []
-        return [(self.settings.topic_templates, seen.site.encode("utf-8"), state_message(seen.site, after))]
+        return [(self.settings.topic_templates, seen.site.encode("utf-8"), state_message(after, self.limits))]

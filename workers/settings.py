@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .pipeline import sitememory
 from .pipeline.reprints import SIMILARITY_THRESHOLD, WINDOW_AGE_S, WINDOW_ARTICLES, ReprintIndex
 
 
@@ -58,6 +59,17 @@ class Settings(BaseSettings):
     commit_interval_s: float = Field(1.0, gt=0, description="Seconds between offset commits (at_least_once)")
     commit_every_pages: int = Field(100, ge=1, description="Pages delivered between offset commits (at_least_once)")
 
+    # Site memory's thresholds and bounds (workers/pipeline/sitememory.py): a line on at least MIN_SHARE of a
+    # site's last WINDOW_PAGES distinct pages, and on at least MIN_PAGES of them, is the site's template.
+    site_memory_window_pages: int = Field(sitememory.WINDOW_PAGES, ge=1,
+                                          description="Distinct pages of a site its template is learnt over")
+    site_memory_min_share: float = Field(sitememory.TEMPLATE_MIN_SHARE, gt=0, le=1,
+                                         description="Share of the window's pages a template line is on, at least")
+    site_memory_min_pages: int = Field(sitememory.TEMPLATE_MIN_PAGES, ge=2,
+                                       description="Pages of the window a template line is on, at least")
+    site_memory_max_sites: int = Field(sitememory.MAX_SITES, ge=1,
+                                       description="Sites remembered at once, the least recently seen forgotten")
+
     # Reprints (workers/pipeline/reprints.py): an article whose body repeats one published under another
     # URL within the window is marked with `duplicate_of` and `similarity`, or not published at all.
     reprint_action: Literal["mark", "drop"] = Field("mark", description="What to do with a reprint")
@@ -102,6 +114,12 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def template_reachable_within_the_window(self) -> "Settings":
+        if self.site_memory_min_pages > self.site_memory_window_pages:
+            raise ValueError("SITE_MEMORY_MIN_PAGES must not exceed SITE_MEMORY_WINDOW_PAGES (no line could be template)")
+        return self
+
+    @model_validator(mode="after")
     def one_page_at_a_time_under_exactly_once(self) -> "Settings":
         # A partition's waiting pages are committed with the offset after the last of them (delivery.py):
         # pages processed at once could be published out of order, and a later page's offset would
@@ -131,6 +149,11 @@ class Settings(BaseSettings):
     @property
     def min_insync_replicas(self) -> int:
         return self.topic_min_insync_replicas or max(1, self.topic_replication - 1)
+
+
+def site_memory_limits(settings: Settings) -> sitememory.Limits:
+    return sitememory.Limits(window_pages=settings.site_memory_window_pages, min_share=settings.site_memory_min_share,
+                             min_pages=settings.site_memory_min_pages, max_sites=settings.site_memory_max_sites)
 
 
 def reprint_index(settings: Settings) -> ReprintIndex:

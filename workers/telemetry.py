@@ -28,6 +28,9 @@ DROPPED = Counter("worker_segments_dropped_total", "Segments left out of the art
                   ["reason"])
 SITES_KNOWN = Gauge("worker_site_memory_sites", "Sites whose template this worker holds")
 SITES_LEARNT = Gauge("worker_site_memory_sites_learnt", "Sites whose pages this worker folds (it owns their partitions)")
+TEMPLATE_HITS = Counter("worker_site_memory_hits_total",
+                        "Segments whose line is in their site's template, by the label the classifier first gave them",
+                        ["label"])
 TEMPLATE_LINES = Gauge("worker_site_memory_template_lines", "Template lines this worker holds, over every site")
 STAGE_SECONDS = Histogram(
     "worker_stage_seconds", "Time per page in each pipeline stage", ["stage"],
@@ -61,6 +64,9 @@ def record_page(result: PageResult) -> None:
     dropped = collections.Counter(s.features["reason"] for s in result.segments if s.label not in KEPT_LABELS)
     for reason, count in dropped.items():
         labelled(DROPPED, reason).inc(count)
+    hits = collections.Counter(s.features.get("first", s.label) for s in result.segments if s.features.get("template"))
+    for label, count in hits.items():
+        labelled(TEMPLATE_HITS, label).inc(count)
     ARTICLES_OUT.inc()
     FACTS_OUT.inc(len(result.facts))
     for reason, count in result.fact_rejections.items():

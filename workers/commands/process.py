@@ -12,7 +12,7 @@ from tqdm import tqdm
 from ..messages import page_messages
 from ..pipeline import Memory, PageResult, RawPage, RejectedPage, decode_page, load_dictionary, process_page
 from ..pipeline import reprints, sitememory
-from ..settings import get_settings, reprint_index
+from ..settings import get_settings, reprint_index, site_memory_limits
 
 
 @dataclass
@@ -87,7 +87,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     settings = get_settings()
     max_bytes, drop_reprints = settings.max_page_bytes, settings.reprint_action == "drop"
-    memory = OfflineMemory(reprint_index(settings), None if args.no_site_memory else sitememory.MemoryState())
+    memory = OfflineMemory(reprint_index(settings), None if args.no_site_memory else sitememory.MemoryState(limits=site_memory_limits(settings)))
     load_dictionary()
     out = sys.stdout.buffer if args.output == "-" else open(args.output, "wb")
     pages = errors = marked = 0  # counted here: a progress bar that is off (no terminal) counts nothing

@@ -65,8 +65,9 @@ RESTORED_LABELS = (Label.FOOTER, Label.RECOMMENDATION, Label.UI_CHROME, Label.UN
 
 REASON = "site_template"
 RESTORE_REASON = "site_template_stretch"
-# The content labels the pass revises; a title is never taken from an article.
-REVISED_LABELS = tuple(label for label in CONTENT_LABELS if label != Label.TITLE)
+# The content labels the pass revises: a title is never taken from an article, nor a caption from its
+# figure (a stock photo credit repeats on every page with a picture, and it is that picture's).
+REVISED_LABELS = tuple(label for label in CONTENT_LABELS if label not in (Label.TITLE, Label.CAPTION))
 
 _SPACE = re.compile(r"\s+")
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -132,6 +133,16 @@ def page_lines(site: str, segments: Sequence[Segment], digests: Sequence[str | N
 
 # --- learning -------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
+class Limits:
+    """The memory's thresholds and bounds (the SITE_MEMORY_* settings; the defaults are the constants above)."""
+
+    window_pages: int = WINDOW_PAGES
+    min_share: float = TEMPLATE_MIN_SHARE
+    min_pages: int = TEMPLATE_MIN_PAGES
+    max_sites: int = MAX_SITES
+
+
+@dataclass(frozen=True, slots=True)
 class SiteState:
     """One site's window: its last distinct pages (digest, fingerprints), oldest first, and the number
     of those pages each fingerprint is on."""
@@ -139,12 +150,12 @@ class SiteState:
     pages: tuple[tuple[str, tuple[str, ...]], ...] = ()
     counts: dict[str, int] = field(default_factory=dict)
 
-    def template(self) -> frozenset[str]:
-        least = max(TEMPLATE_MIN_PAGES, TEMPLATE_MIN_SHARE * len(self.pages))
+    def template(self, limits: Limits = Limits()) -> frozenset[str]:
+        least = max(limits.min_pages, limits.min_share * len(self.pages))
         return frozenset(line for line, count in self.counts.items() if count >= least)
 
 
-def fold_site(state: SiteState, seen: LineFingerprints) -> SiteState:
+def fold_site(state: SiteState, seen: LineFingerprints, window_pages: int = WINDOW_PAGES) -> SiteState:
     """The site's state after one more page; a page already in the window teaches nothing."""
     if any(page == seen.page for page, _ in state.pages):
         return state
@@ -152,7 +163,7 @@ def fold_site(state: SiteState, seen: LineFingerprints) -> SiteState:
     pages = state.pages + ((seen.page, seen.lines),)
     for line in seen.lines:
         counts[line] = counts.get(line, 0) + 1
-    if len(pages) > WINDOW_PAGES:
+    if len(pages) > window_pages:
         for line in pages[0][1]:
             if (left := counts[line] - 1) == 0:
                 del counts[line]
@@ -164,26 +175,27 @@ def fold_site(state: SiteState, seen: LineFingerprints) -> SiteState:
 
 @dataclass(frozen=True, slots=True)
 class MemoryState:
-    """Every site's state, least recently seen first (dicts keep their order)."""
+    """Every site's state, least recently seen first (dicts keep their order), under its limits."""
 
     sites: dict[str, SiteState] = field(default_factory=dict)
+    limits: Limits = Limits()
 
     def template(self, site: str) -> frozenset[str]:
         state = self.sites.get(site)
-        return state.template() if state is not None else frozenset()
+        return state.template(self.limits) if state is not None else frozenset()
 
 
 def fold(state: MemoryState, seen: LineFingerprints | None) -> MemoryState:
     """What is known after one more page: its site's window moves on and its site becomes the most
-    recently seen; past MAX_SITES the least recently seen site is forgotten."""
+    recently seen; past the limit of sites the least recently seen site is forgotten."""
     if seen is None:
         return state
     sites = dict(state.sites)
     site = sites.pop(seen.site, SiteState())
-    sites[seen.site] = fold_site(site, seen)
-    while len(sites) > MAX_SITES:
+    sites[seen.site] = fold_site(site, seen, state.limits.window_pages)
+    while len(sites) > state.limits.max_sites:
         del sites[next(iter(sites))]
-    return MemoryState(sites=sites)
+    return MemoryState(sites=sites, limits=state.limits)
 
 
 # --- using ---------------------------------------------------------------------------------------
@@ -253,6 +265,7 @@ def memory_for(state: MemoryState, raw: RawPage) -> Memory:
 
 
 __all__ = [
+    "Limits",
     "MemoryState",
     "memory_for",
     "site_memory",
