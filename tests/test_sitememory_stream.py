@@ -11,8 +11,8 @@ import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from workers.pipeline.sitememory import REASON, WINDOW_PAGES, fingerprint
-from workers.memory import read_state, read_template
+from workers.pipeline.sitememory import REASON, fingerprint
+from workers.memory import SLOT_SEPARATOR, read_page, read_template
 from workers.transport import key_partitioner
 
 from .conftest import DEV, consume_until, free_port, produce, wait_until_ready, web_get
@@ -67,10 +67,13 @@ async def wait_for(condition, timeout: float = 90.0) -> None:
     await asyncio.wait_for(poll(), timeout)
 
 
-def site_states(records) -> list[dict]:
-    """The site's states in order, each its template and its window of pages."""
-    return [{"template": read_template(r.value), "pages": read_state(r.value).pages}
-            for r in records if r.key == SITE.encode()]
+def site_records(records) -> tuple[list[frozenset[str]], list[int]]:
+    """The site's templates in order, and the sequence numbers of its pages (their records lie in several
+    partitions, one a slot, so in no particular order)."""
+    templates = [read_template(r.value) for r in records if r.key == SITE.encode()]
+    pages = [read_page(r.value)[0] for r in records
+             if SLOT_SEPARATOR in r.key and r.key.partition(SLOT_SEPARATOR)[0] == SITE.encode()]
+    return templates, pages
 
 
 @pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once"])
@@ -98,8 +101,8 @@ async def test_template_is_shared_by_the_group_and_survives_a_kill(topics_for, s
     # First half: the template is learnt from the site's pages, whichever worker cleaned them.
     await produce(settings, first)
     learnt = await articles(first)
-    states = await settled_states(settings, isolation, FIRST)
-    template = set(states[-1]["template"])
+    templates, _ = await settled_records(settings, isolation, FIRST)
+    template = set(templates[-1])
     assert fingerprint(PROMO) in template
     for port in ports:  # both workers hold it, the one that learns the site and the other
         await wait_for(lambda port=port: gauge_is(port, "worker_site_memory_template_lines", len(template)))
@@ -119,7 +122,8 @@ async def test_template_is_shared_by_the_group_and_survives_a_kill(topics_for, s
     learners = [await gauge(port, "worker_site_memory_sites_learnt") for port in ports]
     assert sorted(learners) == [0, 1]
     owner = learners.index(1)
-    states_before_kill = len(await settled_states(settings, isolation, FIRST + SECOND))
+    _, before_kill = await settled_records(settings, isolation, FIRST + SECOND)
+    assert sorted(before_kill) == list(range(FIRST + SECOND))
     workers[owner].send_signal(signal.SIGKILL)
     await asyncio.to_thread(workers[owner].wait, 30)
     new_port = free_port()
@@ -130,28 +134,28 @@ async def test_template_is_shared_by_the_group_and_survives_a_kill(topics_for, s
     # Third batch: cleaned with the template from its first page; the window went on from where it was.
     await produce(settings, third)
     after_kill = await articles(third)
-    states = await settled_states(settings, isolation, FIRST + SECOND + THIRD)
-    later = states[states_before_kill:]
-    window_sizes = [len(s["pages"]) for s in later]
+    _, pages = await settled_records(settings, isolation, FIRST + SECOND + THIRD)
+    later = sorted(set(pages) - set(before_kill))
     print(f"\n{guarantee}: template of {len(template)} lines after {FIRST} pages; the site's line kept in "
           f"{sum(PROMO in a['body'] for a in learnt.values())}/{FIRST} articles of the first half, "
           f"{sum(PROMO in a['body'] for a in cleaned.values())}/{SECOND} of the second, "
           f"{sum(PROMO in a['body'] for a in after_kill.values())}/{THIRD} after kill -9; "
           f"{REASON} drops per worker in the second half {[a - b for a, b in zip(drops_after, drops_before)]}; "
-          f"window sizes of the {len(later)} states after the kill: {min(window_sizes)}-{max(window_sizes)}")
+          f"pages numbered {min(later)}-{max(later)} after the kill")
     assert not [k for k, a in after_kill.items() if PROMO in a["body"]]
-    assert len(later) == THIRD and set(window_sizes) == {WINDOW_PAGES}  # relearnt from zero: 1, 2, ...
+    # Every page numbered once, on from the pages before the kill (relearnt from zero, they would be again 0, 1, ...).
+    assert sorted(pages) == list(range(FIRST + SECOND + THIRD))
 
 
 async def gauge_is(port: int, name: str, value: float) -> bool:
     return await gauge(port, name) == value
 
 
-async def settled_states(settings, isolation: str, pages: int, timeout: float = 90.0) -> list[dict]:
-    """The site's states on the templates topic once `pages` distinct pages are folded: each gives one."""
-    async def states() -> list[dict]:
-        while len(found := site_states(await read_to_end(settings, settings.topic_templates, isolation))) < pages:
+async def settled_records(settings, isolation: str, pages: int, timeout: float = 90.0) -> tuple[list, list[int]]:
+    """The site's records on the templates topic once `pages` distinct pages are folded: each gives one."""
+    async def records() -> tuple[list, list[int]]:
+        while len((found := site_records(await read_to_end(settings, settings.topic_templates, isolation)))[1]) < pages:
             await asyncio.sleep(0.5)
         return found
 
-    return await asyncio.wait_for(states(), timeout)
+    return await asyncio.wait_for(records(), timeout)

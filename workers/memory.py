@@ -4,15 +4,15 @@ kill -9, restarts and rebalances.
 - A processed page's outputs include its `LineFingerprints` on TOPIC_OBSERVATIONS, keyed by site, so one
   worker (the owner of the site's partition) sees every page of a site. The observation goes out with the
   page's other outputs, under its guarantee: in its transaction under exactly_once.
-- The owner folds them (`SiteLearner`, the pure `fold` of pipeline/sitememory.py) and publishes the site's
-  whole state (its window of distinct pages, and the template it gives) to the compacted TOPIC_TEMPLATES,
-  keyed by site, as the output of the observation: under exactly_once the state and the observation's
-  offset commit together; under at_least_once a replayed observation is a page already in the window,
-  which teaches nothing.
+- The owner folds them (`SiteLearner`, the pure `fold` of pipeline/sitememory.py) and publishes what a page
+  taught to the compacted TOPIC_TEMPLATES as the output of the observation: the page itself, numbered, in
+  one of the site's WINDOW_PAGES slots (so compaction keeps the site's last window), and the site's template
+  when it changed. Under exactly_once they and the observation's offset commit together; under
+  at_least_once a replayed observation is a page already in the window, which teaches nothing.
 - Every worker reads TOPIC_TEMPLATES from its beginning (`Templates`, a consumer of its own rather than a
   faust GlobalTable: GlobalTables with several workers have missed updates, robinhood/faust#541 and #716,
   faust-streaming/faust#283) and hands each page its site's template. After a rebalance the owner of a
-  site starts again from the site's last published state, once the reader has caught up with the topic:
+  site starts again from the site's last published window, once the reader has caught up with the topic:
   nothing is relearnt from zero.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ from faust.types import Message
 from . import telemetry
 from .delivery import Output
 from .pipeline.records import LineFingerprints, Memory, RawPage
-from .pipeline.sitememory import Limits, MemoryState, SiteState, fold, site_of
+from .pipeline.sitememory import MemoryState, SiteState, fold, site_of, window_state
 from .settings import Settings, client_options, site_memory_limits
 
 log = logging.getLogger(__name__)
@@ -55,71 +55,95 @@ def read_observation(value: bytes | None) -> LineFingerprints:
         raise BadObservation(f"{type(exc).__name__}: {exc}") from None
 
 
-def state_message(state: SiteState, limits: Limits) -> bytes:
-    """A site's state on the templates topic: its template (what every worker reads) on a first line of its
-    own, then its window (what the site's next owner folds on), so that a reader parses the template alone."""
-    return orjson.dumps(sorted(state.template(limits))) + b"\n" + orjson.dumps([[page, lines] for page, lines in state.pages])
+# A site's records on the templates topic: its template under the site's name, and each page of its window
+# under the site's name, this separator and the page's slot (its sequence number modulo the window), so
+# that compaction keeps the site's template and its last window of pages, and a page taught costs one small
+# record rather than the whole window again.
+SLOT_SEPARATOR = b"\x00"
+
+
+def template_record(settings: Settings, site: str, template: frozenset[str]) -> Output:
+    return settings.topic_templates, site.encode("utf-8"), orjson.dumps(sorted(template))
+
+
+def page_record(settings: Settings, site: str, state: SiteState) -> Output:
+    """The page the site's state took in last, numbered, in its slot."""
+    sequence, (page, lines) = state.taught - 1, state.pages[-1]
+    slot = str(sequence % settings.site_memory_window_pages).encode()
+    return (settings.topic_templates, site.encode("utf-8") + SLOT_SEPARATOR + slot,
+            orjson.dumps([sequence, page, lines]))
 
 
 def read_template(value: bytes) -> frozenset[str]:
-    return frozenset(orjson.loads(value.partition(b"\n")[0]))
+    return frozenset(orjson.loads(value))
 
 
-def read_state(value: bytes) -> SiteState:
-    pages = tuple((page, tuple(lines)) for page, lines in orjson.loads(value.partition(b"\n")[2]))
-    counts: dict[str, int] = {}
-    for _, lines in pages:
-        for line in lines:
-            counts[line] = counts.get(line, 0) + 1
-    return SiteState(pages=pages, counts=counts)
+def read_page(value: bytes) -> tuple[int, str, tuple[str, ...]]:
+    sequence, page, lines = orjson.loads(value)
+    return int(sequence), str(page), tuple(lines)
 
 
 class Templates:
-    """Every site's template, read from the compacted templates topic from its beginning; at most
-    SITE_MEMORY_MAX_SITES sites, the least recently updated forgotten first. Each site's last state is kept
-    as it came, for the site's owner to fold on after a rebalance (`site_state`)."""
+    """Every site's template and window, read from the compacted templates topic from its beginning; at most
+    SITE_MEMORY_MAX_SITES sites, the least recently updated forgotten first. The window's page records are
+    kept as they came, for the site's owner to fold on after a rebalance (`site_state`)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.max_sites = settings.site_memory_max_sites
-        self.sites: OrderedDict[str, tuple[frozenset[str], bytes]] = OrderedDict()
+        self.sites: OrderedDict[str, frozenset[str]] = OrderedDict()
+        self.windows: OrderedDict[str, dict[bytes, bytes]] = OrderedDict()
         self.template_lines = 0
         self.consumer: AIOKafkaConsumer | None = None
         self.started = asyncio.Event()
 
     def memory_for(self, raw: RawPage) -> Memory:
-        entry = self.sites.get(site_of(raw))
-        return Memory(site_template=entry[0]) if entry else Memory()
+        template = self.sites.get(site_of(raw))
+        return Memory(site_template=template) if template else Memory()
 
-    def site_state(self, site: str) -> SiteState:
-        """The site's last published state (empty if none, or if it cannot be read)."""
-        entry = self.sites.get(site)
-        if entry is None:
-            return SiteState()
+    def site_state(self, site: str, window_pages: int) -> SiteState:
+        """The site's last published window (empty if none, or if it cannot be read)."""
         try:
-            return read_state(entry[1])
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            log.warning("site state of %r not read (%s: %s); the site starts again", site, type(exc).__name__, exc)
+            return window_state(map(read_page, self.windows.get(site, {}).values()), window_pages)
+        except (orjson.JSONDecodeError, TypeError, ValueError) as exc:
+            log.warning("window of %r not read (%s: %s); the site starts again", site, type(exc).__name__, exc)
             return SiteState()
 
-    def apply(self, site: str, value: bytes | None) -> None:
-        """One record of the templates topic: the site's latest state (None: the site is forgotten)."""
-        old = self.sites.pop(site, None)
-        if old is not None:
-            self.template_lines -= len(old[0])
-        if value is not None:
-            try:
-                template = read_template(value)
-            except (orjson.JSONDecodeError, TypeError) as exc:
-                log.warning("site state of %r not read (%s: %s); the site's template is dropped", site,
-                            type(exc).__name__, exc)
+    def apply(self, key: bytes, value: bytes | None) -> None:
+        """One record of the templates topic: a site's template, or a page of its window (None: forgotten)."""
+        name, separator, slot = key.partition(SLOT_SEPARATOR)
+        site = name.decode("utf-8", "replace")
+        if separator:
+            window = self.windows.pop(site, {})
+            if value is None:
+                window.pop(slot, None)
             else:
-                self.sites[site] = (template, value)
-                self.template_lines += len(template)
-        while len(self.sites) > self.max_sites:
-            self.template_lines -= len(self.sites.popitem(last=False)[1][0])
+                window[slot] = value
+            if window:
+                self.windows[site] = window
+        else:
+            self._apply_template(site, value)
+        for held in (self.sites, self.windows):
+            while len(held) > self.max_sites:
+                _, old = held.popitem(last=False)
+                if held is self.sites:
+                    self.template_lines -= len(old)
         telemetry.SITES_KNOWN.set(len(self.sites))
         telemetry.TEMPLATE_LINES.set(self.template_lines)
+
+    def _apply_template(self, site: str, value: bytes | None) -> None:
+        old = self.sites.pop(site, None)
+        if old is not None:
+            self.template_lines -= len(old)
+        if value is None:
+            return
+        try:
+            template = read_template(value)
+        except (orjson.JSONDecodeError, TypeError) as exc:
+            log.warning("template of %r not read (%s: %s); it is dropped", site, type(exc).__name__, exc)
+            return
+        self.sites[site] = template
+        self.template_lines += len(template)
 
     async def run(self) -> None:
         """Read the templates topic, every partition from its beginning, for as long as the worker runs."""
@@ -131,7 +155,7 @@ class Templates:
             while True:
                 for records in (await self.consumer.getmany(timeout_ms=500)).values():
                     for record in records:
-                        self.apply(record.key.decode("utf-8", "replace") if record.key else "", record.value)
+                        self.apply(record.key or b"", record.value)
                 if not self.started.is_set() and self.consumer.assignment():  # without a group: every partition
                     self.started.set()
         finally:
@@ -166,11 +190,14 @@ class SiteLearner:
             self.state, self.generation = MemoryState(limits=self.limits), message.generation_id
         before = self.state.sites.get(seen.site)
         if before is None:
-            before = self.templates.site_state(seen.site)
+            before = self.templates.site_state(seen.site, self.limits.window_pages)
             self.state = MemoryState(sites={**self.state.sites, seen.site: before}, limits=self.limits)
         self.state = fold(self.state, seen)
         telemetry.SITES_LEARNT.set(len(self.state.sites))
         after = self.state.sites[seen.site]
         if after is before:
             return []
-        return [(self.settings.topic_templates, seen.site.encode("utf-8"), state_message(after, self.limits))]
+        outputs = [page_record(self.settings, seen.site, after)]
+        if (template := after.template(self.limits)) != before.template(self.limits):
+            outputs.append(template_record(self.settings, seen.site, template))
+        return outputs

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from ..evaluate import bag_of_words_prf, macro, read_pages
 from ..pipeline import process_page
 from ..pipeline.records import NO_MEMORY, PageResult, RawPage
-from ..memory import Templates, read_state, state_message
+from ..memory import Templates, page_record, template_record
 from ..pipeline.assemble import BODY_LABELS
 from ..pipeline.sitememory import Limits, MemoryState, SiteState, fold, memory_for, normalise
 from ..settings import get_settings, site_memory_limits
@@ -139,22 +139,31 @@ def bench(corpus: Path, rounds: int, limits: Limits) -> None:
 
 
 def stream_bench(sites: dict[str, SiteState], rounds: int, limits: Limits) -> None:
-    """The stream layer's messages (workers/memory.py) of each site's last state: their size, and the CPU time
-    of writing one (the site's owner, each page that teaches something), of reading its template (every
-    worker, each state) and of reading its window (the owner, once a site after a rebalance)."""
-    messages = {site: state_message(state, limits) for site, state in sites.items()}
-    sizes = sorted(len(m) for m in messages.values())
-    print(f"state messages: {sizes[0] / 1024:.0f}-{sizes[-1] / 1024:.0f} KiB, mean {sum(sizes) / len(sizes) / 1024:.0f} KiB")
-    reader = Templates(get_settings())
-    steps = {"state message written": lambda: [state_message(state, limits) for state in sites.values()],
-             "template read from a state": lambda: [reader.apply(site, m) for site, m in messages.items()],
-             "window read from a state": lambda: [read_state(m) for m in messages.values()]}
+    """The stream layer's records (workers/memory.py) of each site's last state: their size, and the CPU time
+    of writing a page's (the site's owner, each page that teaches something), of reading a template (every
+    worker, each time a site's template changes) and of reading a window (the owner, once a site after a
+    rebalance)."""
+    settings = get_settings()
+    windows = {site: [page_record(settings, site, SiteState(pages=state.pages[:n], taught=state.taught - len(state.pages) + n))
+                      for n in range(1, len(state.pages) + 1)] for site, state in sites.items()}
+    templates = {site: template_record(settings, site, state.template(limits)) for site, state in sites.items()}
+    pages = sorted(len(value) for records in windows.values() for _, _, value in records)
+    sizes = sorted(len(value) for _, _, value in templates.values())
+    print(f"page records: {pages[0] / 1024:.1f}-{pages[-1] / 1024:.1f} KiB, mean {sum(pages) / len(pages) / 1024:.1f} KiB;"
+          f" template records {sizes[0] / 1024:.1f}-{sizes[-1] / 1024:.1f} KiB")
+    reader = Templates(settings)
+    for records in windows.values():
+        for _, key, value in records:
+            reader.apply(key, value)
+    steps = {"page record written": lambda: [page_record(settings, site, state) for site, state in sites.items()],
+             "template read": lambda: [reader.apply(key, value) for _, key, value in templates.values()],
+             "window read": lambda: [reader.site_state(site, limits.window_pages) for site in sites]}
     for name, step in steps.items():
         values = []
         for _ in range(rounds):
             started = time.process_time()
             step()
-            values.append((time.process_time() - started) * 1000 / len(messages))
+            values.append((time.process_time() - started) * 1000 / len(sites))
         values.sort()
         print(f"{name} CPU ms: median {values[len(values) // 2]:.4f} (range {values[0]:.4f}-{values[-1]:.4f})")
 

@@ -144,11 +144,13 @@ class Limits:
 
 @dataclass(frozen=True, slots=True)
 class SiteState:
-    """One site's window: its last distinct pages (digest, fingerprints), oldest first, and the number
-    of those pages each fingerprint is on."""
+    """One site's window: its last distinct pages (digest, fingerprints), oldest first, the number of those
+    pages each fingerprint is on, and how many distinct pages the site has taught so far (the next one's
+    sequence number)."""
 
     pages: tuple[tuple[str, tuple[str, ...]], ...] = ()
     counts: dict[str, int] = field(default_factory=dict)
+    taught: int = 0
 
     def template(self, limits: Limits = Limits()) -> frozenset[str]:
         least = max(limits.min_pages, limits.min_share * len(self.pages))
@@ -163,14 +165,26 @@ def fold_site(state: SiteState, seen: LineFingerprints, window_pages: int = WIND
     pages = state.pages + ((seen.page, seen.lines),)
     for line in seen.lines:
         counts[line] = counts.get(line, 0) + 1
-    if len(pages) > window_pages:
+    while len(pages) > window_pages:
         for line in pages[0][1]:
             if (left := counts[line] - 1) == 0:
                 del counts[line]
             else:
                 counts[line] = left
         pages = pages[1:]
-    return SiteState(pages=pages, counts=counts)
+    return SiteState(pages=pages, counts=counts, taught=state.taught + 1)
+
+
+def window_state(pages: Iterable[tuple[int, str, tuple[str, ...]]], window_pages: int = WINDOW_PAGES) -> SiteState:
+    """A site's state from its pages numbered in the order they were folded (any order, stale ones too):
+    the last `window_pages` of them."""
+    last = sorted(pages)[-window_pages:]
+    counts: dict[str, int] = {}
+    for _, _, lines in last:
+        for line in lines:
+            counts[line] = counts.get(line, 0) + 1
+    return SiteState(pages=tuple((page, lines) for _, page, lines in last), counts=counts,
+                     taught=last[-1][0] + 1 if last else 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,4 +291,5 @@ __all__ = [
     "page_lines",
     "site_of",
     "template_pass",
+    "window_state",
 ]
