@@ -74,18 +74,60 @@ def read_state(value: bytes) -> SiteState:
     return SiteState(pages=pages, counts=counts)
 
 
-class Templates:
-    """Every site's template, read from the compacted templates topic from its beginning; at most MAX_SITES
-    sites, the least recently updated forgotten first. Each site's last state is kept as it came, for the
-    site's owner to fold on after a rebalance (`site_state`)."""
+class TopicReader:
+    """A topic read from its beginning, every partition, for as long as the worker runs, each record handed to
+    `apply` (key decoded as UTF-8). A consumer of its own, without a group, read_committed: under exactly_once
+    it sees only what the group committed. A reader without a topic (the layer turned off) reads nothing."""
+
+    def __init__(self, settings: Settings, topic: str) -> None:
+        self.settings = settings
+        self.topic = topic
+        self.consumer: AIOKafkaConsumer | None = None
+        self.started = asyncio.Event()
+
+    def apply(self, key: str, value: bytes | None) -> None:
+        raise NotImplementedError
+
+    async def run(self) -> None:
+        if not self.topic:
+            self.started.set()
+            return
+        self.consumer = AIOKafkaConsumer(self.topic, **client_options(self.settings), group_id=None,
+                                         auto_offset_reset="earliest", enable_auto_commit=False,
+                                         isolation_level="read_committed")
+        await self.consumer.start()
+        try:
+            while True:
+                for records in (await self.consumer.getmany(timeout_ms=500)).values():
+                    for record in records:
+                        self.apply(record.key.decode("utf-8", "replace") if record.key else "", record.value)
+                if not self.started.is_set() and self.consumer.assignment():  # without a group: every partition
+                    self.started.set()
+        finally:
+            await self.consumer.stop()
+
+    async def caught_up(self) -> None:
+        """Return once every record the topic holds now has been read (read_committed: up to its last stable
+        offset, so a transaction a killed worker left open does not hold the wait)."""
+        await self.started.wait()
+        if self.consumer is None:
+            return
+        ends = await self.consumer.end_offsets(list(self.consumer.assignment()))
+        for tp, end in ends.items():
+            while await self.consumer.position(tp) < end:
+                await asyncio.sleep(CATCH_UP_POLL_S)
+
+
+class Templates(TopicReader):
+    """Every site's template, read from the compacted templates topic; at most MAX_SITES sites, the least
+    recently updated forgotten first. Each site's last state is kept as it came, for the site's owner to fold
+    on after a rebalance (`site_state`)."""
 
     def __init__(self, settings: Settings, max_sites: int = MAX_SITES) -> None:
-        self.settings = settings
+        super().__init__(settings, settings.topic_templates)
         self.max_sites = max_sites
         self.sites: OrderedDict[str, tuple[frozenset[str], bytes]] = OrderedDict()
         self.template_lines = 0
-        self.consumer: AIOKafkaConsumer | None = None
-        self.started = asyncio.Event()
 
     def memory_for(self, raw: RawPage) -> Memory:
         entry = self.sites.get(site_of(raw))
@@ -120,31 +162,6 @@ class Templates:
             self.template_lines -= len(self.sites.popitem(last=False)[1][0])
         telemetry.SITES_KNOWN.set(len(self.sites))
         telemetry.TEMPLATE_LINES.set(self.template_lines)
-
-    async def run(self) -> None:
-        """Read the templates topic, every partition from its beginning, for as long as the worker runs."""
-        self.consumer = AIOKafkaConsumer(self.settings.topic_templates, **client_options(self.settings), group_id=None,
-                                         auto_offset_reset="earliest", enable_auto_commit=False,
-                                         isolation_level="read_committed")
-        await self.consumer.start()
-        try:
-            while True:
-                for records in (await self.consumer.getmany(timeout_ms=500)).values():
-                    for record in records:
-                        self.apply(record.key.decode("utf-8", "replace") if record.key else "", record.value)
-                if not self.started.is_set() and self.consumer.assignment():  # without a group: every partition
-                    self.started.set()
-        finally:
-            await self.consumer.stop()
-
-    async def caught_up(self) -> None:
-        """Return once every record the templates topic holds now has been read."""
-        await self.started.wait()
-        assert self.consumer is not None
-        ends = await self.consumer.end_offsets(list(self.consumer.assignment()))
-        for tp, end in ends.items():
-            while await self.consumer.position(tp) < end:
-                await asyncio.sleep(CATCH_UP_POLL_S)
 
 
 class SiteLearner:
