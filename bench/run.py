@@ -142,9 +142,11 @@ def cpu_clocks(workers: list[int], broker: int | None) -> dict[str, float]:
 
 
 async def run_stream(bootstrap: str, logs: Path, messages: list[tuple[bytes, bytes]], workers: int = 1,
-                     rate: float | None = None, guarantee: str = "at_least_once", broker_pid: int | None = None) -> StreamRun:
-    """Start `workers` worker processes, send every page (at most `rate` pages/s) and wait for every output."""
-    settings = isolated_settings(bootstrap, label="bench", processing_guarantee=guarantee)
+                     rate: float | None = None, guarantee: str = "at_least_once", broker_pid: int | None = None,
+                     **overrides) -> StreamRun:
+    """Start `workers` worker processes, send every page (at most `rate` pages/s) and wait for every output;
+    `overrides` are settings of the workers' (topic_... or processing_...)."""
+    settings = isolated_settings(bootstrap, label="bench", processing_guarantee=guarantee, **overrides)
     await ensure_topics(settings)
     processes, ports = [], []
     try:

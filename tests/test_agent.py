@@ -47,12 +47,13 @@ async def test_the_outputs_of_waiting_pages_leave_before_a_long_page_holds_the_l
         order.append(("processing", raw.url))
         return agents.process_page(raw)
 
-    async def nothing_to_catch_up() -> None:  # no broker: no site templates to read
+    async def nothing_to_catch_up() -> None:  # no broker: no site templates or signatures to read
         pass
 
     monkeypatch.setattr(agents, "publish", publish)
     monkeypatch.setattr(agents, "run_pipeline", run_pipeline)
-    monkeypatch.setattr(agents.site_templates, "caught_up", nothing_to_catch_up)
+    for reader in agents.memory_readers:
+        monkeypatch.setattr(reader, "caught_up", nothing_to_catch_up)
     short = seed_text[:2000]
     long = (seed_text * (LOOP_TURN_CHARS // len(seed_text) + 1))[:LOOP_TURN_CHARS]
     assert len(long) <= INLINE_MAX_CHARS  # processed on the loop itself

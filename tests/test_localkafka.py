@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from workers import localkafka
+from workers.app import topic_configs
 from workers.localkafka import KAFKA_VERSION, Broker, Cluster, answers, free_port
+from workers.settings import Settings
 
 COMPOSE = Path(__file__).resolve().parents[1] / "docker-compose.yml"
 # Where a node listens and keeps its data differ between the two by nature.
@@ -57,3 +59,23 @@ def test_the_compose_cluster_is_the_local_cluster() -> None:
     compose = compose_block("x-broker-settings") | compose_block("x-cluster-node-settings")
     assert {k: v for k, v in local.items() if k not in PER_HOST} == {k: v for k, v in compose.items() if k not in PER_HOST}
     assert set(re.findall(r"image: apache/kafka:(\S+)", COMPOSE.read_text())) == {KAFKA_VERSION}
+
+
+def compose_topics() -> dict[str, dict[str, str]]:
+    """The topics docker-compose's topic creator makes, each with its configs (min.insync.replicas aside: the
+    creator takes it from a variable)."""
+    script = COMPOSE.read_text().split("\nx-topics: ", 1)[1].split("\n\n", 1)[0].replace("\\\n", " ")
+    looped = re.search(r"for topic in ([^;]+);", script).group(1).split()
+    topics = {}
+    for command in (line for line in script.splitlines() if "kafka-topics.sh" in line):
+        configs = dict(config.split("=", 1) for config in re.findall(r"--config (\S+)", command))
+        configs.pop("min.insync.replicas")
+        name = re.search(r'--topic "?([^\s"]+)', command).group(1)
+        topics |= {topic: configs for topic in (looped if name == "$$topic" else [name])}
+    return topics
+
+
+def test_the_compose_topic_creator_makes_the_workers_topics_as_the_worker_does() -> None:
+    worker = topic_configs(Settings(_env_file=None, topic_segments="pages.segments"))
+    assert compose_topics() == {topic: {k: v for k, v in configs.items() if k != "min.insync.replicas"}
+                                for topic, configs in worker.items()}

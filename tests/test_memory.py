@@ -14,6 +14,7 @@ from workers.settings import Settings
 
 SETTINGS = Settings()
 SITE = "a.cn"
+SLOT = SLOT_SEPARATOR.encode()  # in a record's key
 
 
 def seen(n: int) -> LineFingerprints:
@@ -37,14 +38,14 @@ async def learn_all(learner: SiteLearner, templates: Templates, ns, generation: 
     for n in ns:
         outputs = await learner.learn(message(observation_output(learner.settings, seen(n))[2], generation))
         for topic, key, value in outputs:
-            assert topic == learner.settings.topic_templates and key.partition(SLOT_SEPARATOR)[0] == SITE.encode()
-            templates.apply(key, value)
+            assert topic == learner.settings.topic_templates and key.partition(SLOT)[0] == SITE.encode()
+            templates.apply(key.decode(), value)
         answers.append(outputs)
     return answers
 
 
 def pages_of(outputs: list) -> list[tuple[int, str]]:
-    return [read_page(value)[:2] for _, key, value in outputs if SLOT_SEPARATOR in key]
+    return [read_page(value)[:2] for _, key, value in outputs if SLOT in key]
 
 
 def test_an_observation_reads_back_and_a_bad_one_is_refused():
@@ -58,9 +59,9 @@ async def test_each_page_taught_is_one_numbered_record_and_the_template_goes_out
     templates = NoBroker(SETTINGS)
     answers = await learn_all(SiteLearner(SETTINGS, templates), templates, range(TEMPLATE_MIN_PAGES + 1))
     assert [pages_of(outputs) for outputs in answers] == [[(n, f"page{n}")] for n in range(TEMPLATE_MIN_PAGES + 1)]
-    published = [[read_template(v) for _, k, v in outputs if SLOT_SEPARATOR not in k] for outputs in answers]
+    published = [[read_template(v) for _, k, v in outputs if SLOT not in k] for outputs in answers]
     assert published == [[]] * (TEMPLATE_MIN_PAGES - 1) + [[{"nav", "footer"}], []]
-    assert [key for _, key, _ in answers[0]] == [SITE.encode() + SLOT_SEPARATOR + b"0"]
+    assert [key for _, key, _ in answers[0]] == [SITE.encode() + SLOT + b"0"]
 
 
 async def test_an_observation_read_again_teaches_nothing_and_publishes_nothing():
@@ -87,9 +88,9 @@ async def test_the_learner_folds_under_the_configured_limits():
     settings = Settings(site_memory_window_pages=3, site_memory_min_pages=2, site_memory_min_share=0.5)
     templates = NoBroker(settings)
     answers = await learn_all(SiteLearner(settings, templates), templates, range(5))
-    assert [key[-1:] for _, key, _ in answers[4] if SLOT_SEPARATOR in key] == [b"1"]  # page 4 in slot 4 % 3
+    assert [key[-1:] for _, key, _ in answers[4] if SLOT in key] == [b"1"]  # page 4 in slot 4 % 3
     assert [page for page, _ in templates.site_state(SITE, 3).pages] == ["page2", "page3", "page4"]
-    assert [read_template(v) for _, k, v in answers[1] if SLOT_SEPARATOR not in k] == [{"nav", "footer"}]
+    assert [read_template(v) for _, k, v in answers[1] if SLOT not in k] == [{"nav", "footer"}]
 
 
 def test_the_limits_must_leave_a_template_possible():
@@ -99,13 +100,13 @@ def test_the_limits_must_leave_a_template_possible():
 
 def test_the_reader_holds_at_most_its_sites_and_counts_their_lines():
     templates = NoBroker(Settings(site_memory_max_sites=2))
-    for site in (b"a.cn", b"b.cn", b"c.cn"):
+    for site in ("a.cn", "b.cn", "c.cn"):
         templates.apply(site, b'["x","y"]')
-        templates.apply(site + SLOT_SEPARATOR + b"0", b'[0,"p",["x"]]')
+        templates.apply(site + SLOT_SEPARATOR + "0", b'[0,"p",["x"]]')
     assert list(templates.sites) == ["b.cn", "c.cn"] and list(templates.windows) == ["b.cn", "c.cn"]
     assert templates.template_lines == 4
-    templates.apply(b"b.cn", None)  # a tombstone
-    templates.apply(b"c.cn", b"broken")  # logged and dropped
+    templates.apply("b.cn", None)  # a tombstone
+    templates.apply("c.cn", b"broken")  # logged and dropped
     assert not templates.sites and templates.template_lines == 0
-    templates.apply(b"c.cn" + SLOT_SEPARATOR + b"0", b"broken")
+    templates.apply("c.cn" + SLOT_SEPARATOR + "0", b"broken")
     assert templates.site_state("c.cn", WINDOW_PAGES).pages == ()  # logged; the site starts again

@@ -71,8 +71,8 @@ def site_records(records) -> tuple[list[frozenset[str]], list[int]]:
     """The site's templates in order, and the sequence numbers of its pages (their records lie in several
     partitions, one a slot, so in no particular order)."""
     templates = [read_template(r.value) for r in records if r.key == SITE.encode()]
-    pages = [read_page(r.value)[0] for r in records
-             if SLOT_SEPARATOR in r.key and r.key.partition(SLOT_SEPARATOR)[0] == SITE.encode()]
+    slots = SITE.encode() + SLOT_SEPARATOR.encode()
+    pages = [read_page(r.value)[0] for r in records if r.key.startswith(slots)]
     return templates, pages
 
 

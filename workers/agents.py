@@ -1,5 +1,6 @@
-"""The agents: raw page in, cleaned article, metric records and dead letters out; and each site's pages
-folded into its template, which every worker reads (workers/memory.py).
+"""The agents: raw page in, cleaned article, metric records and dead letters out; each site's pages folded
+into its template, which every worker reads (workers/memory.py); and each article's signature, which every
+worker folds into its reprint index (workers/signatures.py).
 
 A page's outputs go out with `publish` (workers/delivery.py), which acknowledges the page to faust once
 they are delivered under the worker's guarantee; ids are deterministic, so a replayed page gives the same
@@ -8,6 +9,7 @@ messages again. Ordinary pages are processed on the event loop, long ones in a t
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,6 +23,8 @@ from .logs import log_page, summarise_pages
 from .memory import BadObservation, SiteLearner, Templates, observation_output
 from .messages import article_message, deadletter_message, metric_messages, segment_message, utc_now
 from .pipeline import PageResult, RawPage, RejectedPage, decode_page, process_page
+from .pipeline.reprints import IndexEntry, index_entry
+from .signatures import Signatures, signature_output
 
 # Pages of at most this many characters are processed on the event loop: at most ~40 ms of work. Handing
 # every page to a thread cost about a tenth more CPU a page (the GIL passed back and forth between two
@@ -36,19 +40,27 @@ pipeline_threads = ThreadPoolExecutor(max_workers=settings.agent_concurrency, th
 publish = delivery_for(app, settings).publish
 site_templates = Templates(settings)
 site_learner = SiteLearner(settings, site_templates)
+reprint_signatures = Signatures(settings)
+memory_readers = (site_templates, reprint_signatures)
 
 
 def run_pipeline(raw: RawPage) -> PageResult:
     if settings.fault_marker and settings.fault_marker in raw.text:
         raise RuntimeError("fault marker found in page text")
-    return process_page(raw, site_templates.memory_for(raw))
+    return process_page(raw, dataclasses.replace(site_templates.memory_for(raw), reprints=reprint_signatures.index))
+
+
+def withheld(result: PageResult) -> bool:
+    """A reprint under REPRINT_ACTION=drop: its article and facts are not published."""
+    return settings.reprint_action == "drop" and result.article.duplicate_of is not None
 
 
 @app.agent(raw_pages, concurrency=settings.agent_concurrency)
 async def clean_pages(stream: faust.StreamT) -> None:
     loop = asyncio.get_running_loop()
     chars_since_turn = 0
-    await site_templates.caught_up()  # a restarted worker cleans its first page with what the group learnt
+    # A restarted worker cleans its first page with what the group learnt, and marks it against what it published.
+    await asyncio.gather(*(reader.caught_up() for reader in memory_readers))
     async for event in stream.noack().events():  # acknowledged by publish, once delivered
         message = event.message
         started = time.perf_counter()
@@ -70,21 +82,32 @@ async def clean_pages(stream: faust.StreamT) -> None:
         except Exception as exc:  # a pipeline bug must cost one page, not the worker
             await dead_letter(event, "pipeline_error", f"{type(exc).__name__}: {exc}")
             continue
-        await publish(event, page_outputs(result))
+        entry = index_entry(result, raw.fetched_at)
+        reprint_signatures.fold(entry)  # the worker's next pages see the article without waiting for the topic
+        await publish(event, page_outputs(result, entry))
         if settings.log_pages:
             log_page("processed", message, result.article.url, facts=len(result.facts))
-        telemetry.record_page(result)
+        if withheld(result):
+            telemetry.labelled(telemetry.REPRINTS, "drop").inc()
+        else:
+            telemetry.record_page(result)
         telemetry.PAGE_SECONDS.observe(time.perf_counter() - started)
 
 
-def page_outputs(result: PageResult) -> list[Output]:
+def page_outputs(result: PageResult, entry: IndexEntry | None = None) -> list[Output]:
+    """A page's messages: its article, facts and segments (none for a withheld reprint), what it taught its
+    site, and `entry`, what it teaches the reprint indexes."""
     key = result.article.url.encode("utf-8")
-    outputs = [(settings.topic_articles, key, orjson.dumps(article_message(result, utc_now())))]
-    outputs += [(settings.topic_metrics, key, orjson.dumps(record)) for record in metric_messages(result)]
-    if settings.topic_segments:
-        outputs += [(settings.topic_segments, key, orjson.dumps(segment_message(result, s))) for s in result.segments]
+    outputs = []
+    if not withheld(result):
+        outputs.append((settings.topic_articles, key, orjson.dumps(article_message(result, utc_now()))))
+        outputs += [(settings.topic_metrics, key, orjson.dumps(record)) for record in metric_messages(result)]
+        if settings.topic_segments:
+            outputs += [(settings.topic_segments, key, orjson.dumps(segment_message(result, s))) for s in result.segments]
     if (seen := result.observations.line_fingerprints) is not None:
         outputs.append(observation_output(settings, seen))
+    if entry is not None and settings.topic_reprints:
+        outputs.append(signature_output(settings, entry))
     return outputs
 
 
@@ -113,10 +136,10 @@ async def dead_letter(event: faust.EventT, reason: str, detail: str) -> None:
 
 
 @app.task
-async def read_site_templates() -> None:
+async def read_memory_topics() -> None:
     try:
-        await site_templates.run()
-    except Exception as exc:  # pages would wait for the templates for ever: stop, as a failed delivery does
+        await asyncio.gather(*(reader.run() for reader in memory_readers))
+    except Exception as exc:  # pages would wait for the memory for ever: stop, as a failed delivery does
         await app.crash(exc)
 
 

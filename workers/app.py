@@ -23,6 +23,8 @@ MAX_MESSAGE_BYTES = 32 * 1024 * 1024  # above the page cap, so an article of a c
 TOPIC_CONFIGS = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}  # of the topics the worker creates
 # Each site's latest state is all the templates topic needs to keep (workers/memory.py).
 COMPACTED_CONFIGS = TOPIC_CONFIGS | {"cleanup.policy": "compact"}
+# One signature an article, for as long as the reprint index would match it (workers/signatures.py).
+WINDOWED_CONFIGS = TOPIC_CONFIGS | {"cleanup.policy": "compact,delete"}
 # One page's outputs (an article, its facts and ~170 segments) go out together: one batch per partition.
 PRODUCER_BATCH_BYTES = 1024 * 1024
 # Under exactly_once a transaction's outputs wait in the producer up to this long, so that they go out in
@@ -129,11 +131,24 @@ def output_topics(settings: Settings) -> list[str]:
                         settings.topic_segments, settings.topic_observations) if t]
 
 
+def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
+    """Each topic the worker creates, with its configs."""
+    replicated = {"min.insync.replicas": str(settings.min_insync_replicas)}
+    configs = {topic: TOPIC_CONFIGS | replicated for topic in [settings.topic_raw, *output_topics(settings)]}
+    configs[settings.topic_templates] = COMPACTED_CONFIGS | replicated
+    if settings.topic_reprints:
+        configs[settings.topic_reprints] = WINDOWED_CONFIGS | replicated | {
+            "retention.ms": str(round(settings.reprint_window_age_s * 1000))}
+    return configs
+
+
 async def ensure_topics(settings: Settings) -> list[str]:
     """Create the worker's topics that are missing; return the names created."""
-    options, partitions, replication = client_options(settings), settings.topic_partitions, settings.topic_replication
-    replicated = {"min.insync.replicas": str(settings.min_insync_replicas)}
-    created = await create_missing_topics(options, [settings.topic_raw, *output_topics(settings)], partitions,
-                                          replication, TOPIC_CONFIGS | replicated)
-    return created + await create_missing_topics(options, [settings.topic_templates], partitions, replication,
-                                                 COMPACTED_CONFIGS | replicated)
+    by_configs: dict[tuple, list[str]] = {}
+    for topic, configs in topic_configs(settings).items():
+        by_configs.setdefault(tuple(sorted(configs.items())), []).append(topic)
+    created = []
+    for configs, topics in by_configs.items():
+        created += await create_missing_topics(client_options(settings), topics, settings.topic_partitions,
+                                               settings.topic_replication, dict(configs))
+    return created

@@ -335,7 +335,8 @@ def isolated_settings(bootstrap: str, label: str = "test", audit: bool = False, 
     """Settings with topic names and a group of their own, so runs never see each other's messages;
     `audit` turns the segments topic on."""
     tag = uuid.uuid4().hex[:8]
-    topics = ("raw", "articles", "metrics", "deadletter", "observations", "templates") + (("segments",) if audit else ())
+    topics = ("raw", "articles", "metrics", "deadletter", "observations", "templates", "reprints") + \
+        (("segments",) if audit else ())
     names = {f"topic_{t}": f"{tag}.{t}" for t in topics}
     return Settings(kafka_bootstrap_servers=bootstrap, app_id=f"{label}-{tag}", **names | overrides)
 

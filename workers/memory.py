@@ -59,7 +59,7 @@ def read_observation(value: bytes | None) -> LineFingerprints:
 # under the site's name, this separator and the page's slot (its sequence number modulo the window), so
 # that compaction keeps the site's template and its last window of pages, and a page taught costs one small
 # record rather than the whole window again.
-SLOT_SEPARATOR = b"\x00"
+SLOT_SEPARATOR = "\x00"
 
 
 def template_record(settings: Settings, site: str, template: frozenset[str]) -> Output:
@@ -69,8 +69,8 @@ def template_record(settings: Settings, site: str, template: frozenset[str]) -> 
 def page_record(settings: Settings, site: str, state: SiteState) -> Output:
     """The page the site's state took in last, numbered, in its slot."""
     sequence, (page, lines) = state.taught - 1, state.pages[-1]
-    slot = str(sequence % settings.site_memory_window_pages).encode()
-    return (settings.topic_templates, site.encode("utf-8") + SLOT_SEPARATOR + slot,
+    slot = sequence % settings.site_memory_window_pages
+    return (settings.topic_templates, f"{site}{SLOT_SEPARATOR}{slot}".encode("utf-8"),
             orjson.dumps([sequence, page, lines]))
 
 
@@ -83,19 +83,61 @@ def read_page(value: bytes) -> tuple[int, str, tuple[str, ...]]:
     return int(sequence), str(page), tuple(lines)
 
 
-class Templates:
-    """Every site's template and window, read from the compacted templates topic from its beginning; at most
+class TopicReader:
+    """A topic read from its beginning, every partition, for as long as the worker runs, each record handed to
+    `apply` (key decoded as UTF-8). A consumer of its own, without a group, read_committed: under exactly_once
+    it sees only what the group committed. A reader without a topic (the layer turned off) reads nothing."""
+
+    def __init__(self, settings: Settings, topic: str) -> None:
+        self.settings = settings
+        self.topic = topic
+        self.consumer: AIOKafkaConsumer | None = None
+        self.started = asyncio.Event()
+
+    def apply(self, key: str, value: bytes | None) -> None:
+        raise NotImplementedError
+
+    async def run(self) -> None:
+        if not self.topic:
+            self.started.set()
+            return
+        self.consumer = AIOKafkaConsumer(self.topic, **client_options(self.settings), group_id=None,
+                                         auto_offset_reset="earliest", enable_auto_commit=False,
+                                         isolation_level="read_committed")
+        await self.consumer.start()
+        try:
+            while True:
+                for records in (await self.consumer.getmany(timeout_ms=500)).values():
+                    for record in records:
+                        self.apply(record.key.decode("utf-8", "replace") if record.key else "", record.value)
+                if not self.started.is_set() and self.consumer.assignment():  # without a group: every partition
+                    self.started.set()
+        finally:
+            await self.consumer.stop()
+
+    async def caught_up(self) -> None:
+        """Return once every record the topic holds now has been read (read_committed: up to its last stable
+        offset, so a transaction a killed worker left open does not hold the wait)."""
+        await self.started.wait()
+        if self.consumer is None:
+            return
+        ends = await self.consumer.end_offsets(list(self.consumer.assignment()))
+        for tp, end in ends.items():
+            while await self.consumer.position(tp) < end:
+                await asyncio.sleep(CATCH_UP_POLL_S)
+
+
+class Templates(TopicReader):
+    """Every site's template and window, read from the compacted templates topic; at most
     SITE_MEMORY_MAX_SITES sites, the least recently updated forgotten first. The window's page records are
     kept as they came, for the site's owner to fold on after a rebalance (`site_state`)."""
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+        super().__init__(settings, settings.topic_templates)
         self.max_sites = settings.site_memory_max_sites
         self.sites: OrderedDict[str, frozenset[str]] = OrderedDict()
-        self.windows: OrderedDict[str, dict[bytes, bytes]] = OrderedDict()
+        self.windows: OrderedDict[str, dict[str, bytes]] = OrderedDict()
         self.template_lines = 0
-        self.consumer: AIOKafkaConsumer | None = None
-        self.started = asyncio.Event()
 
     def memory_for(self, raw: RawPage) -> Memory:
         template = self.sites.get(site_of(raw))
@@ -109,10 +151,9 @@ class Templates:
             log.warning("window of %r not read (%s: %s); the site starts again", site, type(exc).__name__, exc)
             return SiteState()
 
-    def apply(self, key: bytes, value: bytes | None) -> None:
+    def apply(self, key: str, value: bytes | None) -> None:
         """One record of the templates topic: a site's template, or a page of its window (None: forgotten)."""
-        name, separator, slot = key.partition(SLOT_SEPARATOR)
-        site = name.decode("utf-8", "replace")
+        site, separator, slot = key.partition(SLOT_SEPARATOR)
         if separator:
             window = self.windows.pop(site, {})
             if value is None:
@@ -145,35 +186,10 @@ class Templates:
         self.sites[site] = template
         self.template_lines += len(template)
 
-    async def run(self) -> None:
-        """Read the templates topic, every partition from its beginning, for as long as the worker runs."""
-        self.consumer = AIOKafkaConsumer(self.settings.topic_templates, **client_options(self.settings), group_id=None,
-                                         auto_offset_reset="earliest", enable_auto_commit=False,
-                                         isolation_level="read_committed")
-        await self.consumer.start()
-        try:
-            while True:
-                for records in (await self.consumer.getmany(timeout_ms=500)).values():
-                    for record in records:
-                        self.apply(record.key or b"", record.value)
-                if not self.started.is_set() and self.consumer.assignment():  # without a group: every partition
-                    self.started.set()
-        finally:
-            await self.consumer.stop()
-
-    async def caught_up(self) -> None:
-        """Return once every record the templates topic holds now has been read."""
-        await self.started.wait()
-        assert self.consumer is not None
-        ends = await self.consumer.end_offsets(list(self.consumer.assignment()))
-        for tp, end in ends.items():
-            while await self.consumer.position(tp) < end:
-                await asyncio.sleep(CATCH_UP_POLL_S)
-
 
 class SiteLearner:
     """The fold of the sites whose observations partitions this worker owns. After a rebalance each site
-    starts again from its last published state."""
+    starts again from its last published window."""
 
     def __init__(self, settings: Settings, templates: Templates) -> None:
         self.settings = settings
@@ -183,10 +199,11 @@ class SiteLearner:
         self.generation: int | None = None
 
     async def learn(self, message: Message) -> list[Output]:
-        """The outputs of one observation: the site's new state, or nothing when the page teaches nothing."""
+        """The outputs of one observation: the page's record and the site's template if it changed, or nothing
+        when the page teaches nothing."""
         seen = read_observation(message.value)
         if message.generation_id != self.generation:
-            await self.templates.caught_up()  # the previous owners' states, up to the committed observations
+            await self.templates.caught_up()  # the previous owners' records, up to the committed observations
             self.state, self.generation = MemoryState(limits=self.limits), message.generation_id
         before = self.state.sites.get(seen.site)
         if before is None:

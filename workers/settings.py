@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     # and template, compacted, read from its beginning by every worker.
     topic_observations: str = Field("sites.observations", description="Each page's line fingerprints, keyed by site")
     topic_templates: str = Field("sites.templates", description="Each site's template and window (compacted)")
+    # Reprints (workers/signatures.py): each article's body signature, keyed by article id, compacted and
+    # kept for REPRINT_WINDOW_AGE_S, read from its beginning by every worker into its reprint index.
+    topic_reprints: str = Field("articles.signatures", description="Each article's body signature (compacted); "
+                                                                  "empty: the worker marks no reprints")
     topic_partitions: int = Field(4, ge=1, description="Partitions of topics the worker creates")
     topic_replication: int = Field(1, ge=1, description="Replication factor of topics the worker creates")
 
@@ -71,7 +75,8 @@ class Settings(BaseSettings):
                                        description="Sites remembered at once, the least recently seen forgotten")
 
     # Reprints (workers/pipeline/reprints.py): an article whose body repeats one published under another
-    # URL within the window is marked with `duplicate_of` and `similarity`, or not published at all.
+    # URL within the window is marked with `duplicate_of` and `similarity`, or its article and facts are
+    # not published at all (`process` writes a `dropped` record; the worker counts it in /metrics).
     reprint_action: Literal["mark", "drop"] = Field("mark", description="What to do with a reprint")
     reprint_threshold: float = Field(SIMILARITY_THRESHOLD, gt=0, le=1,
                                      description="Estimated Jaccard similarity from which a body is a reprint")

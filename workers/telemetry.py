@@ -32,6 +32,12 @@ TEMPLATE_HITS = Counter("worker_site_memory_hits_total",
                         "Segments whose line is in their site's template, by the label the classifier first gave them",
                         ["label"])
 TEMPLATE_LINES = Gauge("worker_site_memory_template_lines", "Template lines this worker holds, over every site")
+REPRINT_INDEX_ARTICLES = Gauge("worker_reprint_index_articles", "Articles in this worker's reprint index")
+REPRINT_RECORDS_SKIPPED = Counter("worker_reprint_records_skipped_total",
+                                  "Records of the signatures topic not folded into the reprint index, by reason",
+                                  ["reason"])
+REPRINTS = Counter("worker_reprints_total", "Articles whose body repeats an earlier article's, by what was done "
+                   "(REPRINT_ACTION: mark, published with the mark; drop, article and facts not published)", ["action"])
 STAGE_SECONDS = Histogram(
     "worker_stage_seconds", "Time per page in each pipeline stage", ["stage"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
@@ -69,6 +75,8 @@ def record_page(result: PageResult) -> None:
         labelled(TEMPLATE_HITS, label).inc(count)
     ARTICLES_OUT.inc()
     FACTS_OUT.inc(len(result.facts))
+    if article.duplicate_of is not None:
+        labelled(REPRINTS, "mark").inc()
     for reason, count in result.fact_rejections.items():
         labelled(FACTS_REJECTED, reason).inc(count)
 

@@ -154,9 +154,9 @@ def stream_bench(sites: dict[str, SiteState], rounds: int, limits: Limits) -> No
     reader = Templates(settings)
     for records in windows.values():
         for _, key, value in records:
-            reader.apply(key, value)
+            reader.apply(key.decode(), value)
     steps = {"page record written": lambda: [page_record(settings, site, state) for site, state in sites.items()],
-             "template read": lambda: [reader.apply(key, value) for _, key, value in templates.values()],
+             "template read": lambda: [reader.apply(key.decode(), value) for _, key, value in templates.values()],
              "window read": lambda: [reader.site_state(site, limits.window_pages) for site in sites]}
     for name, step in steps.items():
         values = []

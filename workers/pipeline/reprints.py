@@ -18,11 +18,13 @@ bias far below the estimate's own spread, for half the memory.
 
 The pipeline only reads the index (`ReprintIndex.match`); `fold` is the one function that changes it,
 and the offline commands and the stream layer call it in the order they take pages. A page folded
-twice (a replayed page) changes nothing and keeps its first mark.
+twice (a replayed page) changes nothing and keeps its first mark. Both hold the index's lock: the
+worker folds the group's articles on its event loop while a long page is matched in a thread.
 """
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -126,6 +128,7 @@ class ReprintIndex:
         self._sorted_sequences = np.empty(0, dtype=np.int64)
         self._recent: dict[int, list[int]] = {}  # band key → sequences, since the last merge
         self._recent_count = 0
+        self.lock = threading.Lock()
 
     def __len__(self) -> int:
         return min(self.folded, self.capacity)
@@ -139,6 +142,10 @@ class ReprintIndex:
     def match(self, signature: Signature, article_id: str, url: str, seen_at: float | None) -> Reprint | None:
         """The earlier article this body repeats, or None. An article already in the index (a replayed
         page) gets the mark it got the first time."""
+        with self.lock:
+            return self._match(signature, article_id, url, seen_at)
+
+    def _match(self, signature: Signature, article_id: str, url: str, seen_at: float | None) -> Reprint | None:
         slots = self._candidate_slots(signature.bands)
         if not len(slots):
             return None
@@ -234,5 +241,8 @@ def index_entry(result: PageResult, fetched_at: str | None) -> IndexEntry | None
 def fold(index: ReprintIndex, entry: IndexEntry | None) -> None:
     """Teach the index one article, in the order the pages were taken. An article it holds already (a
     replayed page) is not added again; an article without a signature adds nothing."""
-    if entry is not None and not index.holds(entry):
-        index.add(entry)
+    if entry is None:
+        return
+    with index.lock:
+        if not index.holds(entry):
+            index.add(entry)
