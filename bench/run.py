@@ -3,8 +3,9 @@
     .venv/bin/python bench/run.py [--quick] [--offline] [--json out.json]
 
 Pages come from ../shared/corpus/dev/*.jsonl, repeated until each figure has about ten seconds of work
-(one with --quick). --offline stops after the offline figures (no broker, no worker). The stream figures run against a local Kafka broker started in a temporary folder,
-or against KAFKA_BOOTSTRAP_SERVERS when it is set; every measurement has topics and a group of its own.
+(one with --quick); --offline stops after the offline figures (no broker, no worker). The stream
+figures run against a local Kafka broker started in a temporary folder, or against
+KAFKA_BOOTSTRAP_SERVERS when it is set; every measurement has topics and a group of its own.
 
 Costs are CPU time, which does not move with the neighbours as throughput does: the offline pipeline's
 pages a CPU second against one jieba.lcut pass over the same pages, and the worker process's own CPU

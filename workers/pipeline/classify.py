@@ -164,7 +164,8 @@ DATE_LINE = re.compile(
 )
 FOOTER = re.compile(any_word(lexicon.FOOTER_WORDS), re.IGNORECASE)
 UI = re.compile(any_word(lexicon.UI_WORDS) + rf"|\d+\s*(?:{_words(lexicon.COUNTER_UNITS)})")
-RECOMMEND = re.compile(_words(lexicon.RECOMMENDATION_HEADERS))  # literal alternatives: re skips to their first characters itself
+# Literal alternatives: re itself skips to the positions where one of their first characters stands.
+RECOMMEND = re.compile(_words(lexicon.RECOMMENDATION_HEADERS))
 ADVERT = re.compile(_words(lexicon.ADVERT_WORDS))
 # A publishing platform's notice that the text above is a user's post: the article ends there, and
 # what follows (often another user's post) does not belong to it.

@@ -556,7 +556,9 @@ def _is_list_gap(gap: str) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def _subject(norm: str, q: Quantity, left_start: int, clause_end: int, topic_of: Callable[[], str]) -> tuple[str, str, str]:
+def _subject(
+    norm: str, q: Quantity, left_start: int, clause_end: int, topic_of: Callable[[], str],
+) -> tuple[str, str, str]:
     """(subject, name, method) of a figure: the words it measures, the name it introduces, if any, and
     how the subject was found (a value of `subject_method`). `topic_of` gives the topic of the figure's
     segment, asked for only when the figure's own words do not name what it measures."""
