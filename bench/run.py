@@ -1,10 +1,11 @@
 """Throughput, latency and memory of the pipeline and the stream worker, measured in one run.
 
-    .venv/bin/python bench/run.py [--quick] [--json out.json]
+    .venv/bin/python bench/run.py [--quick] [--offline] [--json out.json]
 
 Pages come from ../shared/corpus/dev/*.jsonl, repeated until each figure has about ten seconds of work
-(one with --quick). The stream figures run against a local Kafka broker started in a temporary folder,
-or against KAFKA_BOOTSTRAP_SERVERS when it is set; every measurement has topics and a group of its own.
+(one with --quick); --offline stops after the offline figures (no broker, no worker). The stream
+figures run against a local Kafka broker started in a temporary folder, or against
+KAFKA_BOOTSTRAP_SERVERS when it is set; every measurement has topics and a group of its own.
 
 Costs are CPU time, which does not move with the neighbours as throughput does: the offline pipeline's
 pages a CPU second against one jieba.lcut pass over the same pages, and the worker process's own CPU
@@ -355,8 +356,9 @@ def show(figures: dict) -> None:
         table.add_row(title, f"{median:.3g}" if median < 10 else f"{median:.1f}",
                       f"{least:.3g}–{most:.3g}" if most < 10 else f"{least:.1f}–{most:.1f}",
                       " ".join(map(str, TARGETS[target])) if target else "", verdict(figures[key], target) if target else "")
-    table.add_row("latency runs' rate, pages/s", f"{figures['latency_rate_pages_per_s']:.1f}", "", "", "")
-    table.add_row("dead letters (every run)", str(figures["dead_letters"]), "", "", "")
+    if "dead_letters" in figures:  # the stream was measured
+        table.add_row("latency runs' rate, pages/s", f"{figures['latency_rate_pages_per_s']:.1f}", "", "", "")
+        table.add_row("dead letters (every run)", str(figures["dead_letters"]), "", "", "")
     for stage in STAGES:
         table.add_row(f"share of pipeline time: {stage}", f"{figures['stage_shares'][stage]:.1%}", "", "", "")
     Console().print(table)
@@ -376,6 +378,7 @@ def share_one_hash_seed() -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="about one second per figure: a smoke run")
+    parser.add_argument("--offline", action="store_true", help="only the offline figures: no broker, no worker")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     share_one_hash_seed()
@@ -395,7 +398,16 @@ def main() -> int:
                 "offline_per_floor": [run.pages_per_cpu_s / f for run, f in zip(offline, floor)],
                 "stage_shares": {s: spent / sum(stage_seconds.values()) for s, spent in stage_seconds.items()}}
     offline_rate = statistics.median(run.pages_per_cpu_s for run in offline)
+    if not args.offline:
+        measure_stream_figures(lines, offline_rate, seconds, figures)
+    show(figures)
+    if args.json:
+        args.json.write_bytes(orjson.dumps(figures, option=orjson.OPT_INDENT_2))
+    return 0
 
+
+def measure_stream_figures(lines: list[bytes], offline_rate: float, seconds: float, figures: dict) -> None:
+    """The stream figures, against a broker started here unless KAFKA_BOOTSTRAP_SERVERS names one."""
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     broker, finished = None, False
     try:
@@ -413,11 +425,6 @@ def main() -> int:
             shutil.rmtree(workdir, ignore_errors=True)
         else:
             print(f"broker and worker logs kept in {workdir}", file=sys.stderr)
-
-    show(figures)
-    if args.json:
-        args.json.write_bytes(orjson.dumps(figures, option=orjson.OPT_INDENT_2))
-    return 0
 
 
 if __name__ == "__main__":

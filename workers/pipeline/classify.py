@@ -34,7 +34,9 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import accumulate, compress
+from itertools import accumulate, chain
+
+import numpy as np
 from pathlib import Path
 
 from . import lexicon
@@ -162,7 +164,8 @@ DATE_LINE = re.compile(
 )
 FOOTER = re.compile(any_word(lexicon.FOOTER_WORDS), re.IGNORECASE)
 UI = re.compile(any_word(lexicon.UI_WORDS) + rf"|\d+\s*(?:{_words(lexicon.COUNTER_UNITS)})")
-RECOMMEND = re.compile(any_word(lexicon.RECOMMENDATION_HEADERS))
+# Literal alternatives: re itself skips to the positions where one of their first characters stands.
+RECOMMEND = re.compile(_words(lexicon.RECOMMENDATION_HEADERS))
 ADVERT = re.compile(_words(lexicon.ADVERT_WORDS))
 # A publishing platform's notice that the text above is a user's post: the article ends there, and
 # what follows (often another user's post) does not belong to it.
@@ -707,18 +710,16 @@ class ContentModel:
         return cls(weights=data["weights"], bias=data["bias"], threshold=data["threshold"])
 
     def probabilities(self, columns: dict[str, list[float]]) -> list[float]:
-        """One probability per block: the weighted sum of its signals, taken column by column."""
+        """One probability per block: the weighted sum of its signals, taken column by column (one
+        array operation a signal, in the columns' order, so every sum is the same float a loop over
+        the blocks would give)."""
+        names = [name for name in columns if self.weights.get(name, 0.0)]
         count = len(next(iter(columns.values()), []))
-        sums = [0.0] * count
-        for name, column in columns.items():
-            weight = self.weights.get(name, 0.0)
-            # Adding zero leaves a sum as it was: a column mostly of zeros adds only where it is not.
-            if 2 * column.count(0.0) > count:
-                for i in compress(range(count), column):
-                    sums[i] += weight * column[i]
-            else:
-                sums = [total + weight * value for total, value in zip(sums, column)]
-        return [1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, self.bias + total)))) for total in sums]
+        values = np.fromiter(chain.from_iterable(columns[name] for name in names), float, len(names) * count)
+        sums = np.zeros(count)
+        for name, column in zip(names, values.reshape(len(names), count)):
+            sums += self.weights[name] * column
+        return [1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, self.bias + total)))) for total in sums.tolist()]
 
 
 _MODEL: ContentModel | None = None
@@ -757,7 +758,7 @@ def _noise_label(segment: Segment, b: _Block, before_run: bool) -> Label:
     if b.kind == "ui":
         return Label.UI_CHROME
     if b.zone:
-        return Label(b.zone)
+        return b.zone if isinstance(b.zone, Label) else Label(b.zone)  # (a zone is set as a Label)
     if b.kind == "header":
         return _header_zone(segment.text)
     if b.kind == "teaser":
@@ -790,13 +791,15 @@ class _Verdicts:
 
 
 _CONTENT = frozenset((Label.TITLE, Label.HEADING, Label.PARAGRAPH, Label.LIST_ITEM, Label.CAPTION))
+# The model's verdict for each label: immutable, so one for every block that gets it.
+_MODEL_VERDICTS = {label: Verdict(label, "model") for label in Label}
 
 
 def _first_verdicts(page: _Page, probabilities: list[float], threshold: float) -> list[Verdict]:
     """The model's verdict on every block: content at or above its threshold."""
     segments, blocks, start = page.segments, page.blocks, page.run[0]
     return [
-        Verdict(_content_label(s, b), "model") if p >= threshold else Verdict(_noise_label(s, b, i < start), "model")
+        _MODEL_VERDICTS[_content_label(s, b) if p >= threshold else _noise_label(s, b, i < start)]
         for i, (s, b, p) in enumerate(zip(segments, blocks, probabilities))
     ]
 
@@ -852,7 +855,7 @@ REVISIONS: tuple[Callable[[_Verdicts], None], ...] = (
 
 def _features(b: _Block, p: float, first: Verdict, final: Verdict) -> dict[str, float | int | str]:
     features: dict[str, float | int | str] = {"kind": b.kind, "cjk": b.cjk, "p": round(p, 3), "reason": final.reason}
-    if final != first:
+    if final is not first and final != first:  # (most verdicts are never revised: the same object)
         features["first"] = first.label.value
     if b.function_share >= 0:
         features["stop"] = round(b.function_share, 3)

@@ -22,8 +22,10 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
+from functools import partial
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -62,6 +64,7 @@ NAMED_FORMULAS = (
 FORMULA_HEADS = frozenset(word[0] for word in NAMED_FORMULAS)
 CODE_BEFORE = ("代码", "编号", "型号", "账号", "批号", "证号", "邮编", "车牌", "工号", "学号", "编码")
 PHONE_BEFORE = ("电话", "热线", "拨打", "致电", "手机", "联系方式", "传真", "咨询")
+CODE_BEFORE_RE, PHONE_BEFORE_RE = re.compile("|".join(CODE_BEFORE)), re.compile("|".join(PHONE_BEFORE))
 ORDINAL_LIST_RE = re.compile(r"第[^第、，。]{1,3}、$")  # 第三、四位
 SESSION_RE = re.compile(r"[一二三四五六七八九]中全会|全国人大|人大|政协|党代会|中央")
 CODE_RE = re.compile(r"[0-9A-Za-z]{4,}")
@@ -118,6 +121,7 @@ CHANGE_KINDS = (
 )
 RISE = ("增长", "增加", "上升", "提高", "提升", "上涨", "加快", "扩大", "增", "涨", "升")
 FALL = ("下降", "减少", "下滑", "回落", "降低", "下跌", "放缓", "收窄", "萎缩", "降", "减", "跌", "贬")
+CHANGE_KIND_OF = dict(CHANGE_KINDS)
 CHANGE_TAIL_RE = re.compile(
     "(?P<kind>" + "|".join(k for k, _ in CHANGE_KINDS) + ")?"
     "(?P<dir>" + "|".join(sorted(RISE + FALL, key=len, reverse=True)) + ")了?$"
@@ -150,6 +154,8 @@ PERIOD_RE = re.compile(starting_with(
     + r"|(?(year)|(?!))"  # a year alone; an empty match is no period
     + r")",
 ))
+CLAUSE_REST_RE = re.compile(r"[，,]?[^，,；;。！？!?\n]*")  # what follows a period in its clause
+PERIOD_WORDS = ("年", "月", "季")  # every period names one
 YEAR_OFFSETS = {"今年": 0, "本年": 0, "去年": -1, "上年": -1, "前年": -2, "明年": 1}
 QUARTER_WORDS = {"一": 1, "二": 2, "三": 3, "四": 4}
 
@@ -190,7 +196,9 @@ ATTRIBUTE_RE = re.compile(
     r"(?:总投资|计划投资|投资总额|投资|占地面积|建筑面积|总面积|面积|占地|全长|总长|长度|规模|总额|"
     r"金额|产值|营收|年产|产能|容量|总价|价值)$"
 )
+NAME_STOP_RE = re.compile(r"[，。；;：:！？!?,]")  # a name before its head noun ends at a clause mark
 GENERIC_NOUNS = frozenset({"范围", "时间", "期间", "左右", "以上", "以下", "之间", "规模", "水平", "目标"})
+DIGIT_RE = re.compile(r"\d")
 REPORTING_RE = re.compile(r"(?:说|表示|介绍|指出|认为|称|强调|告诉记者|显示|获悉|了解到)$")
 ENTITY_RE = re.compile(r"^.{1,9}(?:区|市|省|县|州|镇|乡|村|公司|集团)")
 NOT_ENTITIES = ("地区", "社区", "园区", "小区", "市场", "城市")
@@ -296,9 +304,9 @@ def _rejection(norm: str, q: Quantity) -> str | None:
         return "name"  # “24小时”服务, “六个回归”
     if q.chinese and norm[q.start] in FORMULA_HEADS and norm.startswith(NAMED_FORMULAS, q.start):
         return "name"
-    if PHONE_RE.match(norm, q.start) and any(word in before for word in PHONE_BEFORE):
+    if PHONE_RE.match(norm, q.start) and PHONE_BEFORE_RE.search(before):
         return "phone"
-    if CODE_RE.match(norm, q.start) and any(word in before for word in CODE_BEFORE):
+    if CODE_RE.match(norm, q.start) and CODE_BEFORE_RE.search(before):
         return "code"
     if q.value == 0 and q.qualifier != "range":
         return "malformed"  # (0—6岁 is a range)
@@ -434,14 +442,24 @@ def _sentence_facts(
     sentence = text[s_start:s_end]
     topics: dict[int, str] | None = None  # worked out when a figure first needs one; most never do
     facts: list[Fact] = []
+
+    def topic_of(segment: int) -> str:
+        nonlocal topics
+        if named[0] == segment:
+            return named[1]
+        if topics is None:
+            topics = _segment_topics(norm, clauses, {home for _, home in candidates})
+        return topics.get(segment, "")
+
     entity = ""
+    last_segment = -1  # segment of the last fact
     named: tuple[int, str] = (-1, "")  # (segment, name) of the last 投资X的<name> in the sentence
     boundary = s_start  # end of the last figure used, so subjects never reach across it
     for q, home in candidates:
         c_start, c_end, segment = clauses[home]
         left_start = max(c_start, boundary)
         previous = facts[-1] if facts else None
-        same_segment = previous is not None and clauses[_clause_index(clauses, previous.span[0])][2] == segment
+        same_segment = previous is not None and last_segment == segment
         fact_change: Change | None = None
         if q.quantity in ("percent", "percentage_point", "basis_point") and (found := _change_prefix(norm, left_start, q)):
             kind, sign, phrase_start = found
@@ -457,13 +475,7 @@ def _sentence_facts(
             fact_change = Change(previous.change.kind, sign * q.value, q.unit)
             subject, method = previous.subject or "", "list"
         else:
-            if named[0] == segment:
-                topic = named[1]
-            else:
-                if topics is None:
-                    topics = _segment_topics(norm, clauses, {home for _, home in candidates})
-                topic = topics.get(segment, "")
-            subject, name, method = _subject(norm, q, left_start, c_end, topic)
+            subject, name, method = _subject(norm, q, left_start, c_end, partial(topic_of, segment))
             if name:
                 named = (segment, name)
             if not subject and same_segment and previous is not None and previous.subject:
@@ -479,6 +491,7 @@ def _sentence_facts(
         boundary = q.tail + _scope_length(norm, q)
         if len(subject) < MIN_SUBJECT:
             subject, method = "", "none"
+        last_segment = segment
         facts.append(
             Fact(
                 subject=subject[-MAX_SUBJECT:] or None,
@@ -519,7 +532,7 @@ def _change_prefix(norm: str, left_start: int, q: Quantity) -> tuple[str, Decima
     m = CHANGE_TAIL_RE.search(norm, window_start, q.start)
     if m is None:
         return None
-    kind = dict(CHANGE_KINDS).get(m.group("kind") or "", "change")
+    kind = CHANGE_KIND_OF.get(m.group("kind") or "", "change")
     sign = Decimal(-1) if m.group("dir") in FALL else Decimal(1)
     return kind, sign, m.start()
 
@@ -543,9 +556,12 @@ def _is_list_gap(gap: str) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def _subject(norm: str, q: Quantity, left_start: int, clause_end: int, topic: str) -> tuple[str, str, str]:
+def _subject(
+    norm: str, q: Quantity, left_start: int, clause_end: int, topic_of: Callable[[], str],
+) -> tuple[str, str, str]:
     """(subject, name, method) of a figure: the words it measures, the name it introduces, if any, and
-    how the subject was found (a value of `subject_method`)."""
+    how the subject was found (a value of `subject_method`). `topic_of` gives the topic of the figure's
+    segment, asked for only when the figure's own words do not name what it measures."""
     left = norm[left_start:q.start]
     after = norm[q.tail:clause_end]
     if after.startswith("的"):
@@ -560,8 +576,9 @@ def _subject(norm: str, q: Quantity, left_start: int, clause_end: int, topic: st
     own = _clean(left)
     if q.quantity == "duration" and not after.startswith(SCOPE_DURATION_AFTER):
         if left.endswith(TOOK_BEFORE) or after.startswith(DONE_AFTER):
+            topic = topic_of()
             return topic + own + "用时", "", "topic" if topic else "clause"  # 吉林玲珑轮胎项目 + 从接洽到签约 + 用时
-    if topic and (not own or ATTRIBUTE_RE.fullmatch(own)):
+    if (not own or ATTRIBUTE_RE.fullmatch(own)) and (topic := topic_of()):
         return topic + own, "", "topic"  # 总面积达471平方公里 → 长春国际汽车城总面积
     return own, "", "clause"
 
@@ -570,9 +587,10 @@ def _clean(left: str) -> str:
     """Trim the words before a figure down to the thing it measures."""
     if "了" in left[:-1]:
         left = left[left.rindex("了") + 1:]  # 完成了主街路 → 主街路
-    left = YEAR_FRAGMENT_RE.sub("", left)  # 由2012年的324.7万人 → the figure of a named year
-    if (periods := list(PERIOD_RE.finditer(left))) and _is_composite(periods[-1]):
-        left = left[periods[-1].end():]  # 披露2005年第一季度实现净利润 → 实现净利润
+    if "年" in left:  # (every year fragment and every composite period holds one)
+        left = YEAR_FRAGMENT_RE.sub("", left)  # 由2012年的324.7万人 → the figure of a named year
+        if (periods := list(PERIOD_RE.finditer(left))) and _is_composite(periods[-1]):
+            left = left[periods[-1].end():]  # 披露2005年第一季度实现净利润 → 实现净利润
     while True:  # until a period or a predicate word no longer uncovers a connective
         left = LEADING_WORDS_RE.sub("", left)  # (the pattern takes every leading word at once)
         words = left
@@ -593,7 +611,7 @@ def _noun_phrase(after: str) -> str:
 
 def _head_noun_phrase(after: str) -> str:
     """A name up to its first run of head nouns (旭阳智能中法工业园项目落位… → …工业园项目)."""
-    stop = re.search(r"[，。；;：:！？!?,]", after)
+    stop = NAME_STOP_RE.search(after)
     span = after[: stop.start()] if stop else after
     if (m := HEAD_NOUN_RE.search(span)) and m.end() <= MAX_NAME:
         return span[: m.end()]
@@ -617,7 +635,7 @@ def _segment_topics(norm: str, clauses: list[tuple[int, int, int]], holding: set
         if not words:
             continue  # a period or a connective only
         decided.add(segment)
-        if words.startswith(PREPOSITIONS) or REPORTING_RE.search(words) or re.search(r"\d", words):
+        if words.startswith(PREPOSITIONS) or REPORTING_RE.search(words) or DIGIT_RE.search(words):
             continue
         if "的" in words:
             words = words[words.rindex("的") + 1:]
@@ -639,6 +657,8 @@ def _is_composite(m: re.Match[str]) -> bool:
 
 def _periods(norm: str, start: int, end: int, year: int | None) -> list[tuple[int, int, Period]]:
     """Periods of a paragraph standing at the head of a clause, resolved against the reference year."""
+    if all(norm.find(word, start, end) < 0 for word in PERIOD_WORDS):
+        return []  # most paragraphs: no period without one of these words
     out = []
     for m in PERIOD_RE.finditer(norm, start, end):
         if not _is_composite(m) and not _at_clause_head(norm, m.start()):
@@ -666,7 +686,7 @@ def _resolve(m: re.Match[str], ref: int | None, norm: str) -> Period | None:
     else:
         year = ref
     text = m.group()
-    clause_rest = re.match(r"[，,]?[^，,；;。！？!?\n]*", norm[m.end():m.end() + MAX_TOPIC * 2])
+    clause_rest = CLAUSE_REST_RE.match(norm[m.end():m.end() + MAX_TOPIC * 2])
     since = (bool(m.group("since")) or norm.startswith(("至今", "以来"), m.end())
              or clause_rest is not None and clause_rest.group().endswith("以来"))
     if m.group("m1"):

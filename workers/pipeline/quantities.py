@@ -262,6 +262,7 @@ MINUS_SIGNS = ("-", "−", "负")
 BELOW_ZERO = ("零下", *MINUS_SIGNS)
 SIGNED_QUANTITIES = frozenset({"temperature", "percent", "percentage_point", "basis_point"})
 FRACTION_PLACES = Decimal("0.000001")
+_DIGIT = re.compile(r"\d")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -329,21 +330,22 @@ def _lead_one(text: str) -> str:
 
 def read_quantity(m: re.Match[str]) -> Quantity | None:
     """Read a match into a quantity; None for what is not a well-formed figure."""
-    if m["sym"]:
+    sym, pct, frac, d2, hu, h2u = m.group("sym", "pct", "frac", "d2", "hu", "h2u")
+    if sym:
         return _symbol_money(m)
-    if m["pct"]:
+    if pct:
         return _percent_words(m)
-    if m["frac"]:
+    if frac:
         den, num = parse_number(m["num"]), parse_number(m["frac"])
         if not den or num is None or num > den:
             return None
         value = plain((num / den).quantize(FRACTION_PLACES))
         return _finish(m, Quantity(m.start(), m.end("frac"), m.end(), value, "fraction", "fraction", "exact", None,
                                    None, "分之", _chinese(m["num"])))
-    if m["d2"]:
+    if d2:
         return _compound_duration(m)
-    if m["hu"] or m["h2u"]:
-        word = m["hu"] or m["h2u"]
+    if hu or h2u:
+        word = hu or h2u
         whole = parse_number(m["num"])
         if whole is None:
             return None
@@ -449,21 +451,23 @@ def _change_to(m: re.Match[str]) -> bool:
 
 def _finish(m: re.Match[str], q: Quantity) -> Quantity:
     """The qualifier written after or before the figure, and the rate it is given per."""
+    norm, start = m.string, m.start()
+    post, per_word = m.group("post", "per")
     qualifier = q.qualifier
-    if m["post"] in POST_QUALIFIERS and m.string.startswith(NOUNS_AFTER_FIGURE, q.end):
+    if post and norm.startswith(NOUNS_AFTER_FIGURE, q.end):
         q = q._replace(tail=q.end)  # 13份多边协定: 多 starts the noun a count counts
-    elif m["post"]:
+    elif post:
         q = q._replace(tail=max(q.tail, m.end()))
         if qualifier == "exact":
-            qualifier = POST_QUALIFIERS[m["post"]]
+            qualifier = POST_QUALIFIERS[post]
     if qualifier == "exact":
-        qualifier = pre_qualifier(m.string, m.start())
-    per = PER_WORDS[m["per"]] if m["per"] else _rate_before(m.string, m.start())
-    if q.quantity in SIGNED_QUANTITIES and q.low is None and (sign := _below_zero(m.string, q.start, q.quantity)):
+        qualifier = pre_qualifier(norm, start)
+    per = PER_WORDS[per_word] if per_word else _rate_before(norm, start)
+    if q.quantity in SIGNED_QUANTITIES and q.low is None and (sign := _below_zero(norm, q.start, q.quantity)):
         q = q._replace(start=q.start - sign, value=-q.value)  # -22.2℃, 零下5摄氏度, 增速为-6.1%
-    if per or qualifier != q.qualifier or m["post"]:
+    if per or qualifier != q.qualifier or post:
         end = q.end
-        if m["per"] and m.end("per") > q.end:
+        if per_word and m.end("per") > q.end:
             end = m.end("per")  # 8500元/平方米: the rate's unit belongs to the surface
         return q._replace(qualifier=qualifier, per=per, end=end, tail=max(q.tail, end))
     return q
@@ -480,7 +484,7 @@ def _below_zero(norm: str, start: int, quantity: str) -> int:
 
 def _rate_before(norm: str, start: int) -> str | None:
     """The unit of 每X written just before a figure (每千瓦时0.375元, 每个月只发给他200元)."""
-    if "每" not in norm[max(0, start - RATE_LOOKBACK):start]:
+    if norm.find("每", max(0, start - RATE_LOOKBACK), start) < 0:
         return None
     m = RATE_RE.search(norm, max(0, start - RATE_LOOKBACK), start)
     if m is None:
@@ -523,4 +527,4 @@ def _trailing_multiplier(numeral: str) -> str:
 
 
 def _chinese(numeral: str) -> bool:
-    return not any(map(str.isdigit, numeral))
+    return _DIGIT.search(numeral) is None
