@@ -427,3 +427,16 @@ def test_committed_weights_are_what_training_makes(tmp_path) -> None:
     out = tmp_path / "model.json"
     train(["--no-cv", "--out", str(out)])
     assert json.loads(out.read_text(encoding="utf-8")) == json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+
+
+def test_a_row_of_questions_is_a_passage_not_a_teaser_list() -> None:
+    article = "本市今年新建公园十二座，市民出门五百米就能走进绿地，这是城市更新计划的一部分。" * 3
+    questions = [
+        "直播课即将再次启动，将以案件改写的形式呈现，大家想参加直播课程吗？",
+        "大家期待李老师下一次改写哪个案子，又想听哪一类专利的讲解呢？",
+        "大家对于直播课程的时间安排和形式有什么想法或者建议呢？",
+        "这些问题通通都可以在下面留言反馈，我们会认真看每一条意见！",
+    ]
+    segments = labelled("\n".join(["城市新添十二座公园", article, *questions]))
+    assert all(s.features["kind"] != "teaser" for s in segments[2:])
+    assert {s.text for s in segments if s.label in CONTENT_LABELS} >= set(questions)

@@ -99,6 +99,8 @@ FURNITURE_MIN_NOISE_SHARE = 0.3
 HEADLINE_MAX_CHARS = 50
 HEADLINE_MIN_CJK = 6
 HEADLINE_RUN = 4
+# ... unless most of them end on these marks: a passage cut into its sentences.
+SENTENCE_ENDINGS = ("？", "！", "?", "!")
 LISTING_TINY_CHARS = 8
 # A page without prose (a table of contents, an index) has for content its longest run of plain
 # lines (no bullets, no recognised noise), when the run is at least this long.
@@ -398,7 +400,10 @@ def listings(page: _Page, *, headline_run: int = HEADLINE_RUN, tiny_chars: int =
                 headlines.append(j)
             j += 1
         announced = i > 0 and segments[i - 1].text.endswith(("：", ":"))
-        if len(headlines) >= headline_run and not announced:
+        # A row of mostly questions and exclamations is a passage cut at its marks (a teaser cut
+        # short ends on an ellipsis instead).
+        sentences = sum(1 for k in headlines if segments[k].text.endswith(SENTENCE_ENDINGS))
+        if len(headlines) >= headline_run and not announced and sentences * 2 < len(headlines):
             for k in headlines:
                 if blocks[k].kind in ("good", "near"):
                     blocks[k].kind = "teaser"

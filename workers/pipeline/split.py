@@ -65,6 +65,14 @@ BULLET = re.compile(
 # A date and time on a line of its own (the stamp of a post or of a list entry) is never a line
 # of wrapped prose, whatever its length.
 _STAMP = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?")
+# The parts of a post stamp (a date, a time, 发布于, a floor number) that a page of text nodes puts
+# on lines of their own: they join each other into one stamp, and nothing else.
+_STAMP_PART = (
+    r"(?:\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?:\s*(?:星期|周)[一二三四五六日天])?"
+    r"|\d{1,2}[:：点时]\d{2}(?:[:：分]\d{2}秒?|分)?"
+    r"|(?:发布|發布|发表|發表)(?:于|於)?|#\d+|\d+\s*楼|沙发|板凳)"
+)
+STAMP_PARTS = re.compile(rf"{_STAMP_PART}(?:\s*{_STAMP_PART})*(?:\s*[|｜])?")
 # A lone surrogate cannot be encoded, so no segment text may carry one on to the article and its
 # messages: it becomes U+FFFD, one character for one, so that offsets still hold.
 # A close button (of an inline advertisement, a pop-up) is a text node of its own: it never joins
@@ -146,6 +154,10 @@ def _continues(prev: str, prev_line: str, line: str, width: int | None, in_nodes
         return False
     if width is not None and len(prev_line) >= width - WRAP_SLACK and not _STAMP.fullmatch(prev_line):
         return True
+    stamp_line = STAMP_PARTS.fullmatch(line)
+    if stamp_line or STAMP_PARTS.fullmatch(prev):
+        # A date after a field name ("发布时间：") is that field's value.
+        return bool(stamp_line and (STAMP_PARTS.fullmatch(prev) or prev_line[-1:] in _OPEN_END))
     if bullet:
         return False
     if line[:1] in _CLOSE_START:
@@ -156,8 +168,9 @@ def _continues(prev: str, prev_line: str, line: str, width: int | None, in_nodes
     if prev_line[-1:] in _OPEN_END:
         return True
     # On such a page a bracketed aside inside a sentence joins the text before it, and the text after
-    # it carries on the sentence.
-    if in_nodes and (_ASIDE.fullmatch(line) or (_ASIDE.fullmatch(prev_line) and len(prev) > len(prev_line))):
+    # it carries on the sentence; a list item's line ends at its aside (• 标题（原创）, then 最新评论).
+    if in_nodes and (_ASIDE.fullmatch(line)
+                     or (_ASIDE.fullmatch(prev_line) and len(prev) > len(prev_line) and not BULLET.match(prev))):
         return True
     return in_nodes and bool(_CLAUSE.search(prev)) and len(prev) < NODE_SENTENCE_MAX_CHARS
 
@@ -168,7 +181,8 @@ def _finished(piece: str) -> bool:
 
 
 def _glue(left: str, right: str) -> str:
-    if (_ASCII_WORD_END.search(left, len(left) - 1) and _ASCII_WORD_START.match(right)) or BULLET.fullmatch(left):
+    if ((_ASCII_WORD_END.search(left, len(left) - 1) and _ASCII_WORD_START.match(right)) or BULLET.fullmatch(left)
+            or (STAMP_PARTS.fullmatch(left) and STAMP_PARTS.fullmatch(right))):
         return left + " " + right
     return left + right
 
