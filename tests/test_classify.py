@@ -336,6 +336,14 @@ def test_a_reply_to_line_under_the_stamp_does_not_hide_the_post() -> None:
     assert set(replies) <= kept
 
 
+def test_the_stamp_s_furniture_under_it_does_not_hide_the_post() -> None:
+    replies = ["顶你，鼠神真的是太弱了，攻击低", "我也遇到过这个问题后来重装就好了", "恢复了估计是看错了"]
+    kept = thread_content([[f"发表于 2024-4-{k} 11:52:24", "|", "只看该作者", "- 湖北", reply]
+                           for k, reply in enumerate(replies, 1)])
+    assert set(replies) <= kept
+    assert not kept & {"|", "只看该作者", "- 湖北"}
+
+
 def test_a_platform_notice_closes_the_article() -> None:
     article = (
         "据美国全国广播公司报道，载有伊朗总统的直升机发生硬着陆事故后，美参议院多数党领袖表示，已从情报部门获悉，"

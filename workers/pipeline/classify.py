@@ -120,6 +120,9 @@ SHAPE_PREFIX = 2
 SHAPE_SCAN = 24  # characters looked at to find the prefix
 # A line whose shape occurs this often on the page is list furniture, not a post.
 POST_SHAPE_REPEATS = 3
+# At most this many lines of furniture (UI, bullets, repeated shapes, no letters) right under a stamp
+# belong to the stamp, not the post: one text node a line, 只看该作者 | 来自 - 湖北 is four lines.
+STAMP_FURNITURE_LINES = 4
 # When at least this share of the posts (THREAD_MIN_POSTS of them at least) open with a headline
 # this long (CJK characters), the stamps are the dates of a teaser list (date, headline, source),
 # not the times of replies.
@@ -481,7 +484,8 @@ def _stamps(blocks: list[_Block]) -> list[int]:
     return [i for i, b in enumerate(blocks) if b.stamp]
 
 
-def thread_posts(page: _Page, *, min_posts: int = THREAD_MIN_POSTS, shape_repeats: int = POST_SHAPE_REPEATS) -> None:
+def thread_posts(page: _Page, *, min_posts: int = THREAD_MIN_POSTS, shape_repeats: int = POST_SHAPE_REPEATS,
+                 stamp_furniture: int = STAMP_FURNITURE_LINES) -> None:
     """On a thread page, the blocks of each post: the lines after a post stamp that hold words,
     up to the next stamp, UI line, header or line without letters (a counter, a separator).
     A UI line right under a stamp is skipped. Bulleted lines and lines whose shape repeats on
@@ -494,9 +498,17 @@ def thread_posts(page: _Page, *, min_posts: int = THREAD_MIN_POSTS, shape_repeat
         return
     shapes = Counter(b.shape for b in blocks)
     stamp_set, out, openers = set(stamps), set(), []
+    def furnishes(j: int) -> bool:
+        b = blocks[j]
+        return (b.kind == "ui" or b.bullet or shapes[b.shape] >= shape_repeats
+                or not _LETTER.search(segments[j].text))
+
     for i in stamps:
-        # A UI line right under the stamp (对 某人 #3 回复) addresses the post; the post follows it.
-        j = i + 2 if i + 1 < len(blocks) and blocks[i + 1].kind == "ui" else i + 1
+        # The stamp's own furniture right under it (a UI line 对 某人 #3 回复, 只看该作者, 来自 - 湖北,
+        # a separator) addresses the post; the post follows it.
+        j = i + 1
+        while j < min(len(blocks), i + 1 + stamp_furniture) and j not in stamp_set and furnishes(j):
+            j += 1
         start = j
         while (
             j < len(blocks)
