@@ -448,3 +448,9 @@ def test_a_row_of_questions_is_a_passage_not_a_teaser_list() -> None:
     segments = labelled("\n".join(["城市新添十二座公园", article, *questions]))
     assert all(s.features["kind"] != "teaser" for s in segments[2:])
     assert {s.text for s in segments if s.label in CONTENT_LABELS} >= set(questions)
+
+
+def test_a_list_word_after_a_colon_is_a_field_s_value_not_a_header() -> None:
+    article = "本市今年新建公园十二座，市民出门五百米就能走进绿地，这是城市更新计划的一部分。" * 3
+    segments = labelled("\n\n".join(["城市新添十二座公园", article, "支持以下标签：ad：广告引流", "热门推荐：", "相关阅读"]))
+    assert [s.features["kind"] for s in segments[2:]] == ["short", "header", "header"]

@@ -169,3 +169,16 @@ def test_a_date_after_a_field_name_is_that_field_s_value() -> None:
 def test_a_list_item_ends_at_its_aside() -> None:
     raw = one_node_per_line("在这里，我们回顾一下，\n• 博客精选文章 (截止2006年8月10日)\n最新评论\n")
     assert texts(raw)[-2:] == ["• 博客精选文章(截止2006年8月10日)", "最新评论"]
+
+
+def test_a_separator_on_a_line_of_its_own_never_carries_on_a_sentence() -> None:
+    raw = one_node_per_line("这里项目用的是mybatis，所以你这里也不需要用jpa\n再睡一夏 | 五天前\n")
+    assert "\n|\n" in raw
+    assert texts(raw) == ["这里项目用的是mybatis，所以你这里也不需要用jpa再睡一夏", "|", "五天前"]
+
+
+def test_a_latin_term_on_a_line_of_its_own_stays_inside_its_sentence() -> None:
+    raw = one_node_per_line("大家好，我是新人。在我看来几乎从任何一个方面来说 Ruby 都要比 Python 更加合适作为脚本语言的默认选择。\n")
+    assert "\nRuby\n" in raw
+    assert texts(raw) == ["大家好，我是新人。", "在我看来几乎从任何一个方面来说Ruby都要比Python更加合适作为脚本语言的默认选择。"]
+    assert texts("他说，\n这是真的。\n首页\nFlarum\n中文社区\n") == ["他说，这是真的。", "首页", "Flarum", "中文社区"]

@@ -142,6 +142,7 @@ _FULL_STOP = re.compile(r"[。；;]")
 # Any mark that _SENT_END, _CLAUSE or _FINAL look for.
 _PUNCTUATION = re.compile(r"[。！？!?…，、；：;,]")
 _LETTER = re.compile(r"[^\W\d_]")
+_COLON = re.compile(r"[：:]")
 
 
 def _words(words: tuple[str, ...]) -> str:
@@ -294,7 +295,7 @@ def _kind(segment: Segment, b: _Block) -> str:
         if b.function_share >= PROSE_MIN_FUNCTION_SHARE:
             return "good"
         return "near"
-    if b.n <= HEADER_MAX_CHARS and not b.sent and (RECOMMEND.search(text) or ADVERT.search(text)):
+    if b.n <= HEADER_MAX_CHARS and not b.sent and _names_a_list(text):
         return "header"
     # One UI word (微信, 登录) does not make a numbered item chrome: numbered items are steps.
     if b.n <= UI_MAX_CHARS and b.ui_hits and not (b.bullet and not SYMBOL_BULLET.match(text)):
@@ -302,6 +303,12 @@ def _kind(segment: Segment, b: _Block) -> str:
     if not b.sent and not b.clause and MENU.match(text):
         return "menu"
     return "short"
+
+
+def _names_a_list(text: str) -> bool:
+    """A list or advertising word before any colon: after one it is a field's value (类型：广告)."""
+    found = RECOMMEND.search(text) or ADVERT.search(text)
+    return bool(found) and not _COLON.search(text, 0, found.start())
 
 
 def _is_prose(b: _Block) -> bool:
