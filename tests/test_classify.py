@@ -336,6 +336,14 @@ def test_a_reply_to_line_under_the_stamp_does_not_hide_the_post() -> None:
     assert set(replies) <= kept
 
 
+def test_the_stamp_s_furniture_under_it_does_not_hide_the_post() -> None:
+    replies = ["顶你，鼠神真的是太弱了，攻击低", "我也遇到过这个问题后来重装就好了", "恢复了估计是看错了"]
+    kept = thread_content([[f"发表于 2024-4-{k} 11:52:24", "|", "只看该作者", "- 湖北", reply]
+                           for k, reply in enumerate(replies, 1)])
+    assert set(replies) <= kept
+    assert not kept & {"|", "只看该作者", "- 湖北"}
+
+
 def test_a_platform_notice_closes_the_article() -> None:
     article = (
         "据美国全国广播公司报道，载有伊朗总统的直升机发生硬着陆事故后，美参议院多数党领袖表示，已从情报部门获悉，"
@@ -427,3 +435,22 @@ def test_committed_weights_are_what_training_makes(tmp_path) -> None:
     out = tmp_path / "model.json"
     train(["--no-cv", "--out", str(out)])
     assert json.loads(out.read_text(encoding="utf-8")) == json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+
+
+def test_a_row_of_questions_is_a_passage_not_a_teaser_list() -> None:
+    article = "本市今年新建公园十二座，市民出门五百米就能走进绿地，这是城市更新计划的一部分。" * 3
+    questions = [
+        "直播课即将再次启动，将以案件改写的形式呈现，大家想参加直播课程吗？",
+        "大家期待李老师下一次改写哪个案子，又想听哪一类专利的讲解呢？",
+        "大家对于直播课程的时间安排和形式有什么想法或者建议呢？",
+        "这些问题通通都可以在下面留言反馈，我们会认真看每一条意见！",
+    ]
+    segments = labelled("\n".join(["城市新添十二座公园", article, *questions]))
+    assert all(s.features["kind"] != "teaser" for s in segments[2:])
+    assert {s.text for s in segments if s.label in CONTENT_LABELS} >= set(questions)
+
+
+def test_a_list_word_after_a_colon_is_a_field_s_value_not_a_header() -> None:
+    article = "本市今年新建公园十二座，市民出门五百米就能走进绿地，这是城市更新计划的一部分。" * 3
+    segments = labelled("\n\n".join(["城市新添十二座公园", article, "支持以下标签：ad：广告引流", "热门推荐：", "相关阅读"]))
+    assert [s.features["kind"] for s in segments[2:]] == ["short", "header", "header"]

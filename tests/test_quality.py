@@ -63,10 +63,6 @@ def test_other_renderings_score_like_the_original(scores, rendering: str) -> Non
 def test_other_renderings_score_like_the_original_on_every_file(scores, rendering: str) -> None:
     gaps = {o: scores["original"][o][2] - scores[rendering][o][2] for o in ("article", "forum")}
     assert gaps["article"] <= MAX_RENDERING_GAP, (rendering, gaps)
-    if rendering == "one_node_per_line" and gaps["forum"] > MAX_RENDERING_GAP:
-        # Not met yet (`workers eval --renderings` prints every file's gap): one text node a line,
-        # a forum thread's post stamps fall apart and its short list lines read as headers.
-        pytest.xfail(f"forum one_node_per_line gap {gaps['forum']:.4f} > {MAX_RENDERING_GAP}")
     assert gaps["forum"] <= MAX_RENDERING_GAP, (rendering, gaps)
 
 

@@ -144,3 +144,41 @@ def test_unfinished_replies_on_text_node_lines_do_not_run_on_together() -> None:
     ]
     segments = texts(one_node_per_line("\n".join(replies * 2) + "\n"))
     assert len(segments) > 1 and max(map(len, segments)) < 150
+
+
+def test_a_post_stamp_spread_over_lines_is_one_stamp_and_ends_the_title() -> None:
+    raw = one_node_per_line(
+        "专利直播课程正在筹备中，你期待改写哪个专利呢\n2020.06.09 09:37 发布于 社区管理\n"
+        "香樟树\n2020.06.09 09:42 发布\n#1\n想听听关于生物医药类专利的改写\n"
+    )
+    assert "\n2020.06.09\n09:42\n发布\n#1\n" in raw
+    assert texts(raw) == [
+        "专利直播课程正在筹备中，你期待改写哪个专利呢",
+        "2020.06.09 09:37 发布于",
+        "社区管理",
+        "香樟树",
+        "2020.06.09 09:42 发布 #1",
+        "想听听关于生物医药类专利的改写",
+    ]
+
+
+def test_a_date_after_a_field_name_is_that_field_s_value() -> None:
+    assert texts("发布时间：\n2024-4-5 23:20:45\n") == ["发布时间：2024-4-5 23:20:45"]
+
+
+def test_a_list_item_ends_at_its_aside() -> None:
+    raw = one_node_per_line("在这里，我们回顾一下，\n• 博客精选文章 (截止2006年8月10日)\n最新评论\n")
+    assert texts(raw)[-2:] == ["• 博客精选文章(截止2006年8月10日)", "最新评论"]
+
+
+def test_a_separator_on_a_line_of_its_own_never_carries_on_a_sentence() -> None:
+    raw = one_node_per_line("这里项目用的是mybatis，所以你这里也不需要用jpa\n再睡一夏 | 五天前\n")
+    assert "\n|\n" in raw
+    assert texts(raw) == ["这里项目用的是mybatis，所以你这里也不需要用jpa再睡一夏", "|", "五天前"]
+
+
+def test_a_latin_term_on_a_line_of_its_own_stays_inside_its_sentence() -> None:
+    raw = one_node_per_line("大家好，我是新人。在我看来几乎从任何一个方面来说 Ruby 都要比 Python 更加合适作为脚本语言的默认选择。\n")
+    assert "\nRuby\n" in raw
+    assert texts(raw) == ["大家好，我是新人。", "在我看来几乎从任何一个方面来说Ruby都要比Python更加合适作为脚本语言的默认选择。"]
+    assert texts("他说，\n这是真的。\n首页\nFlarum\n中文社区\n") == ["他说，这是真的。", "首页", "Flarum", "中文社区"]

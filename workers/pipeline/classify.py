@@ -101,6 +101,8 @@ FURNITURE_MIN_NOISE_SHARE = 0.3
 HEADLINE_MAX_CHARS = 50
 HEADLINE_MIN_CJK = 6
 HEADLINE_RUN = 4
+# ... unless most of them end on these marks: a passage cut into its sentences.
+SENTENCE_ENDINGS = ("？", "！", "?", "!")
 LISTING_TINY_CHARS = 8
 # A page without prose (a table of contents, an index) has for content its longest run of plain
 # lines (no bullets, no recognised noise), when the run is at least this long.
@@ -120,6 +122,9 @@ SHAPE_PREFIX = 2
 SHAPE_SCAN = 24  # characters looked at to find the prefix
 # A line whose shape occurs this often on the page is list furniture, not a post.
 POST_SHAPE_REPEATS = 3
+# At most this many lines of furniture (UI, bullets, repeated shapes, no letters) right under a stamp
+# belong to the stamp, not the post: one text node a line, 只看该作者 | 来自 - 湖北 is four lines.
+STAMP_FURNITURE_LINES = 4
 # When at least this share of the posts (THREAD_MIN_POSTS of them at least) open with a headline
 # this long (CJK characters), the stamps are the dates of a teaser list (date, headline, source),
 # not the times of replies.
@@ -139,6 +144,7 @@ _FULL_STOP = re.compile(r"[。；;]")
 # Any mark that _SENT_END, _CLAUSE or _FINAL look for.
 _PUNCTUATION = re.compile(r"[。！？!?…，、；：;,]")
 _LETTER = re.compile(r"[^\W\d_]")
+_COLON = re.compile(r"[：:]")
 
 
 def _words(words: tuple[str, ...]) -> str:
@@ -292,7 +298,7 @@ def _kind(segment: Segment, b: _Block) -> str:
         if b.function_share >= PROSE_MIN_FUNCTION_SHARE:
             return "good"
         return "near"
-    if b.n <= HEADER_MAX_CHARS and not b.sent and (RECOMMEND.search(text) or ADVERT.search(text)):
+    if b.n <= HEADER_MAX_CHARS and not b.sent and _names_a_list(text):
         return "header"
     # One UI word (微信, 登录) does not make a numbered item chrome: numbered items are steps.
     if b.n <= UI_MAX_CHARS and b.ui_hits and not (b.bullet and not SYMBOL_BULLET.match(text)):
@@ -300,6 +306,12 @@ def _kind(segment: Segment, b: _Block) -> str:
     if not b.sent and not b.clause and MENU.match(text):
         return "menu"
     return "short"
+
+
+def _names_a_list(text: str) -> bool:
+    """A list or advertising word before any colon: after one it is a field's value (类型：广告)."""
+    found = RECOMMEND.search(text) or ADVERT.search(text)
+    return bool(found) and not _COLON.search(text, 0, found.start())
 
 
 def _is_prose(b: _Block) -> bool:
@@ -401,7 +413,10 @@ def listings(page: _Page, *, headline_run: int = HEADLINE_RUN, tiny_chars: int =
                 headlines.append(j)
             j += 1
         announced = i > 0 and segments[i - 1].text.endswith(("：", ":"))
-        if len(headlines) >= headline_run and not announced:
+        # A row of mostly questions and exclamations is a passage cut at its marks (a teaser cut
+        # short ends on an ellipsis instead).
+        sentences = sum(1 for k in headlines if segments[k].text.endswith(SENTENCE_ENDINGS))
+        if len(headlines) >= headline_run and not announced and sentences * 2 < len(headlines):
             for k in headlines:
                 if blocks[k].kind in ("good", "near"):
                     blocks[k].kind = "teaser"
@@ -479,7 +494,8 @@ def _stamps(blocks: list[_Block]) -> list[int]:
     return [i for i, b in enumerate(blocks) if b.stamp]
 
 
-def thread_posts(page: _Page, *, min_posts: int = THREAD_MIN_POSTS, shape_repeats: int = POST_SHAPE_REPEATS) -> None:
+def thread_posts(page: _Page, *, min_posts: int = THREAD_MIN_POSTS, shape_repeats: int = POST_SHAPE_REPEATS,
+                 stamp_furniture: int = STAMP_FURNITURE_LINES) -> None:
     """On a thread page, the blocks of each post: the lines after a post stamp that hold words,
     up to the next stamp, UI line, header or line without letters (a counter, a separator).
     A UI line right under a stamp is skipped. Bulleted lines and lines whose shape repeats on
@@ -492,9 +508,17 @@ def thread_posts(page: _Page, *, min_posts: int = THREAD_MIN_POSTS, shape_repeat
         return
     shapes = Counter(b.shape for b in blocks)
     stamp_set, out, openers = set(stamps), set(), []
+    def furnishes(j: int) -> bool:
+        b = blocks[j]
+        return (b.kind == "ui" or b.bullet or shapes[b.shape] >= shape_repeats
+                or not _LETTER.search(segments[j].text))
+
     for i in stamps:
-        # A UI line right under the stamp (对 某人 #3 回复) addresses the post; the post follows it.
-        j = i + 2 if i + 1 < len(blocks) and blocks[i + 1].kind == "ui" else i + 1
+        # The stamp's own furniture right under it (a UI line 对 某人 #3 回复, 只看该作者, 来自 - 湖北,
+        # a separator) addresses the post; the post follows it.
+        j = i + 1
+        while j < min(len(blocks), i + 1 + stamp_furniture) and j not in stamp_set and furnishes(j):
+            j += 1
         start = j
         while (
             j < len(blocks)

@@ -40,6 +40,8 @@ FRAGMENTED_MIN_SHARE = 0.08
 # ... but a piece that has grown this long (characters) without finishing is no longer one sentence
 # in progress: forum replies and UI lines without a full stop would otherwise run on together.
 NODE_SENTENCE_MAX_CHARS = 100
+# A Latin term on a line of its own joins the Chinese text before it when that is this long (characters).
+NODE_TERM_MIN_CONTEXT = 6
 
 # A line ends at \r\n, \r or \n. Most pages have no \r, and str.split finds their \n faster.
 _LINE_BREAK = re.compile(r"(\r\n?|\n)")
@@ -65,6 +67,16 @@ BULLET = re.compile(
 # A date and time on a line of its own (the stamp of a post or of a list entry) is never a line
 # of wrapped prose, whatever its length.
 _STAMP = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?")
+# The parts of a post stamp (a date, a time, 发布于, a floor number) that a page of text nodes puts
+# on lines of their own: they join each other into one stamp, and nothing else.
+_STAMP_PART = (
+    r"(?:\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?:\s*(?:星期|周)[一二三四五六日天])?"
+    r"|\d{1,2}[:：点时]\d{2}(?:[:：分]\d{2}秒?|分)?"
+    r"|(?:发布|發布|发表|發表)(?:于|於)?|#\d+|\d+\s*楼|沙发|板凳)"
+)
+STAMP_PARTS = re.compile(rf"{_STAMP_PART}(?:\s*{_STAMP_PART})*(?:\s*[|｜])?")
+# A bar on a line of its own separates two items of one line of the page (作者 | 2024-01-05).
+SEPARATOR = re.compile(r"[|｜]")
 # A lone surrogate cannot be encoded, so no segment text may carry one on to the article and its
 # messages: it becomes U+FFFD, one character for one, so that offsets still hold.
 # A close button (of an inline advertisement, a pop-up) is a text node of its own: it never joins
@@ -73,6 +85,9 @@ CLOSE_BUTTON = re.compile(r"[×✕✖╳]|关闭(?:广告)?")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # A bracketed aside (an English name, a source) that a page of text nodes puts on a line of its own.
 _ASIDE = re.compile(r"[（(][^（()）]{1,40}[）)]")
+# ... and so is a Latin term (a name, a product, a command) set between Chinese words with spaces.
+_LATIN_TERM = re.compile(r"[A-Za-z][\w+#./-]*(?: [A-Za-z0-9][\w+#./-]*){0,3}", re.ASCII)
+_CJK_END = re.compile(r"[\u4e00-\u9fff]$")
 _ASCII_WORD_END = re.compile(r"[A-Za-z0-9]$")
 _ASCII_WORD_START = re.compile(r"^[A-Za-z0-9]")
 
@@ -146,6 +161,13 @@ def _continues(prev: str, prev_line: str, line: str, width: int | None, in_nodes
         return False
     if width is not None and len(prev_line) >= width - WRAP_SLACK and not _STAMP.fullmatch(prev_line):
         return True
+    # A separator never carries on a sentence.
+    if SEPARATOR.fullmatch(line):
+        return False
+    stamp_line = STAMP_PARTS.fullmatch(line)
+    if stamp_line or STAMP_PARTS.fullmatch(prev):
+        # A date after a field name ("发布时间：") is that field's value.
+        return bool(stamp_line and (STAMP_PARTS.fullmatch(prev) or prev_line[-1:] in _OPEN_END))
     if bullet:
         return False
     if line[:1] in _CLOSE_START:
@@ -156,8 +178,16 @@ def _continues(prev: str, prev_line: str, line: str, width: int | None, in_nodes
     if prev_line[-1:] in _OPEN_END:
         return True
     # On such a page a bracketed aside inside a sentence joins the text before it, and the text after
-    # it carries on the sentence.
-    if in_nodes and (_ASIDE.fullmatch(line) or (_ASIDE.fullmatch(prev_line) and len(prev) > len(prev_line))):
+    # it carries on the sentence; a list item's line ends at its aside (• 标题（原创）, then 最新评论).
+    if in_nodes and (_ASIDE.fullmatch(line)
+                     or (_ASIDE.fullmatch(prev_line) and len(prev) > len(prev_line) and not BULLET.match(prev))):
+        return True
+    # A Latin term joins Chinese text long enough to be a sentence in progress (a menu's entries are
+    # shorter), and the Chinese after it carries the sentence on.
+    if in_nodes and _CJK_END.search(prev_line) and len(prev) >= NODE_TERM_MIN_CONTEXT and _LATIN_TERM.fullmatch(line):
+        return True
+    if (in_nodes and _LATIN_TERM.fullmatch(prev_line) and len(prev) - len(prev_line) >= NODE_TERM_MIN_CONTEXT
+            and not _LATIN_TERM.match(line)):
         return True
     return in_nodes and bool(_CLAUSE.search(prev)) and len(prev) < NODE_SENTENCE_MAX_CHARS
 
@@ -168,7 +198,8 @@ def _finished(piece: str) -> bool:
 
 
 def _glue(left: str, right: str) -> str:
-    if (_ASCII_WORD_END.search(left, len(left) - 1) and _ASCII_WORD_START.match(right)) or BULLET.fullmatch(left):
+    if ((_ASCII_WORD_END.search(left, len(left) - 1) and _ASCII_WORD_START.match(right)) or BULLET.fullmatch(left)
+            or (STAMP_PARTS.fullmatch(left) and STAMP_PARTS.fullmatch(right))):
         return left + " " + right
     return left + right
 
