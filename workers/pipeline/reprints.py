@@ -141,6 +141,9 @@ class ReprintIndex:
         self._sorted_sequences = np.empty(0, dtype=np.int64)
         self._recent: dict[int, list[int]] = {}  # band key → sequences, since the last merge
         self._recent_count = 0
+        # article id → its slot, so that telling whether an article is held (every fold asks, and the stream
+        # folds each article the worker published once more when it reads it back) is one lookup
+        self._slot_of: dict[bytes, int] = {}
         self.lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -192,15 +195,18 @@ class ReprintIndex:
         return slots[self._sequence[slots] == sequences]  # the ones whose slot no later article took
 
     def holds(self, entry: IndexEntry) -> bool:
-        slots = self._candidate_slots(entry.signature.bands)
-        return bool(len(slots)) and bool((self._ids[slots] == bytes.fromhex(entry.article_id)).any())
+        return bytes.fromhex(entry.article_id) in self._slot_of
 
     def add(self, entry: IndexEntry) -> None:
         """Put an article in the next slot of the ring, evicting the oldest when full."""
         sequence, slot = self.folded, self.folded % self.capacity
         self.folded += 1
+        if self._sequence[slot] >= 0:  # the evicted article
+            del self._slot_of[bytes.fromhex(_hex(self._ids[slot]))]
+        article_id = bytes.fromhex(entry.article_id)
+        self._slot_of[article_id] = slot
         self._minhash[slot] = entry.signature.minhash.astype(np.uint16)
-        self._ids[slot] = bytes.fromhex(entry.article_id)
+        self._ids[slot] = article_id
         self._originals[slot] = bytes.fromhex(entry.original)
         self._similarity[slot] = entry.similarity
         self._urls[slot] = entry.url_key
