@@ -14,7 +14,9 @@ from workers.pipeline.records import RawPage
 from workers.pipeline.reprints import (
     MIN_SHINGLES,
     NUM_PERM,
+    SIMILARITY_THRESHOLD,
     ReprintIndex,
+    alike,
     body_signature,
     fetch_time,
     fold,
@@ -198,3 +200,24 @@ def test_chrome_leaves_out_every_line_of_the_lenders_own_body(finance_pages):
     gold = "".join(lender["gold"]["body"].split())
     assert before or after
     assert not [line for line in before + after if "".join(line.split()) and "".join(line.split()) in gold]
+
+
+def test_a_body_nearly_all_inside_a_longer_one_is_the_same_story(finance_pages):
+    bodies = sorted((p["gold"]["body"] for p in finance_pages if site_of(p) == site_of(finance_pages[0])), key=len)
+    story, other = bodies[-1], next(b for b in bodies if 0.4 * len(bodies[-1]) < len(b) < 0.6 * len(bodies[-1]))
+    index = ReprintIndex()
+    original = process_page(page("https://example.cn/a", story))
+    fold(index, index_entry(original, None))
+    longer = body_signature(story + "\n" + other)  # the story with another article's text after it
+    assert similarity(story, story + "\n" + other) < SIMILARITY_THRESHOLD
+    assert index.match(longer, "0" * 32, "https://copy.example/a", None).duplicate_of == original.article.id
+    half = body_signature(story[:len(story) // 2] + "\n" + other)  # half of the story is not the story
+    assert index.match(half, "0" * 32, "https://copy.example/b", None) is None
+
+
+def test_alike_is_similar_enough_or_nearly_all_inside():
+    assert alike(0.7, 1000, 1000) and not alike(0.69, 1000, 1000)
+    assert alike(0.5, 1000, 2000)  # the smaller's 1000 shingles all in the larger's
+    assert not alike(0.5, 1000, 1000)  # a third of each outside the other
+    assert not alike(0.4, 1000, 5000)  # inside, but too small a part of the larger to tell
+    assert list(alike(np.array([0.5, 0.5]), np.array([1000, 2000]), 2000)) == [True, False]  # as arrays, as the index asks

@@ -39,8 +39,8 @@ def story_pages() -> tuple[list[RawPage], list[RawPage]]:
     for n, (page, lender) in enumerate(zip(originals, lenders)):
         before, after = chrome_around_body(lender)
         raws.append(RawPage(url=page["url"], text=page["text"], fetched_at=FETCHED_AT))
-        reprints.append(RawPage(url=f"https://copy{n}.example/story.html", text="\n".join([*before, page["gold"]["body"], *after]),
-                                fetched_at=FETCHED_AT))
+        reprints.append(RawPage(url=f"https://copy{n}.example/story.html",
+                                text="\n".join([*before, page["gold"]["body"], *after]), fetched_at=FETCHED_AT))
     return raws, reprints
 
 

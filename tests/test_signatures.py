@@ -41,9 +41,10 @@ def original_and_copy(finance_pages):
     return raws, results
 
 
-def with_similarity(record: bytes, similarity: float) -> bytes:
+def with_field(record: bytes, before: str, form: str, value) -> bytes:
+    """The record with the field after those of `before` (struct formats) set to `value`."""
     mangled = bytearray(record)
-    struct.pack_into("<d", mangled, struct.calcsize("<B16s16sQ"), similarity)
+    struct.pack_into(form, mangled, struct.calcsize(before), value)
     return bytes(mangled)
 
 
@@ -56,7 +57,7 @@ def test_a_record_gives_back_what_the_index_folds(original_and_copy):
     for raw, result in zip(raws, (original, copy)):
         entry = index_entry(result, raw.fetched_at)
         record = signature_record(entry)
-        assert len(record) == RECORD_BYTES == 569
+        assert len(record) == RECORD_BYTES == 573
         read = read_signature(record)
         assert (read.article_id, read.original, read.url_key, read.similarity, read.seen_at) == \
                (entry.article_id, entry.original, entry.url_key, entry.similarity, entry.seen_at)
@@ -77,11 +78,12 @@ def test_the_output_is_keyed_by_article_id(original_and_copy):
 @pytest.mark.parametrize("mangle, error", [
     (lambda record: None, "no value"),
     (lambda record: b"", "0 bytes"),
-    (lambda record: record[:-1], "568 bytes"),
-    (lambda record: b"\x02" + record[1:], "layout version 2"),
-    (lambda record: with_similarity(record, 1.5), "similarity 1.5"),
-    (lambda record: with_similarity(record, float("nan")), "similarity nan"),
-    (lambda record: orjson.dumps({"id": "x"}), "bytes, not 569"),
+    (lambda record: record[:-1], "572 bytes"),
+    (lambda record: b"\x01" + record[1:], "layout version 1"),
+    (lambda record: with_field(record, "<B16s16sQ", "<d", 1.5), "similarity 1.5"),
+    (lambda record: with_field(record, "<B16s16sQ", "<d", float("nan")), "similarity nan"),
+    (lambda record: with_field(record, "<B16s16sQdd", "<I", 0), "no shingles"),
+    (lambda record: orjson.dumps({"id": "x"}), "bytes, not 573"),
 ])
 def test_a_bad_record_is_a_clear_error(original_and_copy, mangle, error):
     raws, (original, _) = original_and_copy
@@ -111,7 +113,7 @@ def test_a_bad_record_is_logged_counted_and_skipped(original_and_copy, caplog):
         reader.apply(copy.article.id, signature_record(index_entry(original, raws[0].fetched_at)))  # under another key
     assert skipped() - before == 3
     assert len(reader.index) == 0
-    assert "the record is article" in caplog.text and "not 569" in caplog.text
+    assert "the record is article" in caplog.text and "not 573" in caplog.text
 
 
 def test_without_a_topic_the_worker_keeps_no_index(original_and_copy):

@@ -2,7 +2,7 @@
 the index survives kill -9, restarts and rebalances.
 
 - A processed page whose body has a signature has one more output: its `IndexEntry` (id, original, URL key,
-  similarity, fetch time and MinHash) on TOPIC_REPRINTS, keyed by article id, in a fixed binary layout
+  similarity, fetch time, size and MinHash) on TOPIC_REPRINTS, keyed by article id, in a fixed binary layout
   (`signature_record`). It goes out with the page's other outputs, under its guarantee: in its transaction
   under exactly_once.
 - Every worker reads TOPIC_REPRINTS from its beginning (`Signatures`, a `TopicReader` like the site
@@ -33,11 +33,12 @@ from .settings import Settings, reprint_index
 
 log = logging.getLogger(__name__)
 
-# A record, little-endian: layout version, article id and original id (16 bytes each), URL key, similarity and
-# fetch time in seconds since the epoch (NaN: none), then the NUM_PERM MinHash values, whole (the band keys
-# are made from all 32 bits; the index keeps the low 16 of each). 569 bytes; as JSON it was ~1.5 KB.
-RECORD_VERSION = 1
-RECORD_HEADER = struct.Struct("<B16s16sQdd")
+# A record, little-endian: layout version, article id and original id (16 bytes each), URL key, similarity,
+# fetch time in seconds since the epoch (NaN: none) and the body's distinct shingles, then the NUM_PERM MinHash
+# values, whole (the band keys are made from all 32 bits; the index keeps the low 16 of each). 573 bytes; as
+# JSON it was ~1.5 KB.
+RECORD_VERSION = 2
+RECORD_HEADER = struct.Struct("<B16s16sQddI")
 RECORD_BYTES = RECORD_HEADER.size + NUM_PERM * 4
 
 
@@ -48,7 +49,7 @@ class BadSignatureRecord(ValueError):
 def signature_record(entry: IndexEntry) -> bytes:
     seen_at = math.nan if entry.seen_at is None else entry.seen_at
     header = RECORD_HEADER.pack(RECORD_VERSION, bytes.fromhex(entry.article_id), bytes.fromhex(entry.original),
-                                entry.url_key, entry.similarity, seen_at)
+                                entry.url_key, entry.similarity, seen_at, entry.signature.shingles)
     return header + entry.signature.minhash.astype("<u4").tobytes()
 
 
@@ -60,13 +61,15 @@ def signature_output(settings: Settings, entry: IndexEntry) -> Output:
 def read_signature(value: bytes | None) -> IndexEntry:
     if value is None or len(value) != RECORD_BYTES:
         raise BadSignatureRecord(f"{'no value' if value is None else f'{len(value)} bytes'}, not {RECORD_BYTES}")
-    version, article_id, original, url_key, similarity, seen_at = RECORD_HEADER.unpack_from(value)
+    version, article_id, original, url_key, similarity, seen_at, shingles = RECORD_HEADER.unpack_from(value)
     if version != RECORD_VERSION:
         raise BadSignatureRecord(f"layout version {version}, not {RECORD_VERSION}")
     if not 0 < similarity <= 1:  # an original's own is 1; NaN fails too
         raise BadSignatureRecord(f"similarity {similarity}")
+    if not shingles:
+        raise BadSignatureRecord("a body of no shingles")
     minhash = np.frombuffer(value, dtype="<u4", offset=RECORD_HEADER.size).astype(np.uint32)
-    return IndexEntry(article_id.hex(), url_key, Signature(minhash=minhash, bands=band_keys(minhash)),
+    return IndexEntry(article_id.hex(), url_key, Signature(minhash=minhash, bands=band_keys(minhash), shingles=shingles),
                       original.hex(), similarity, None if math.isnan(seen_at) else seen_at)
 
 

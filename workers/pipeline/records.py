@@ -136,10 +136,11 @@ class Article:
 
 @dataclass(frozen=True, slots=True)
 class Signature:
-    """A body's MinHash (reprints.NUM_PERM values) and the LSH band keys made from it."""
+    """A body's MinHash (reprints.NUM_PERM values), the LSH band keys made from it, and its size."""
 
     minhash: np.ndarray  # uint32
     bands: np.ndarray  # uint64, one key a band
+    shingles: int  # distinct shingles of the body
 
 
 @dataclass(frozen=True, slots=True)
