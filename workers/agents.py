@@ -103,7 +103,8 @@ def page_outputs(result: PageResult, entry: IndexEntry | None = None) -> list[Ou
         outputs.append((settings.topic_articles, key, orjson.dumps(article_message(result, utc_now()))))
         outputs += [(settings.topic_metrics, key, orjson.dumps(record)) for record in metric_messages(result)]
         if settings.topic_segments:
-            outputs += [(settings.topic_segments, key, orjson.dumps(segment_message(result, s))) for s in result.segments]
+            outputs += [(settings.topic_segments, key, orjson.dumps(segment_message(result, s)))
+                        for s in result.segments]
     if (seen := result.observations.line_fingerprints) is not None:
         outputs.append(observation_output(settings, seen))
     if entry is not None and settings.topic_reprints:
@@ -114,7 +115,7 @@ def page_outputs(result: PageResult, entry: IndexEntry | None = None) -> list[Ou
 @app.agent(observations)
 async def learn_site_templates(stream: faust.StreamT) -> None:
     """Each site's pages, folded by the worker that owns the site's partition (workers/memory.py)."""
-    async for event in stream.noack().events():  # acknowledged by publish, once the site's state is delivered
+    async for event in stream.noack().events():  # acknowledged by publish, once what the page taught is delivered
         try:
             outputs = await site_learner.learn(event.message)
         except BadObservation as exc:

@@ -27,8 +27,8 @@ class Settings(BaseSettings):
     topic_deadletter: str = "pages.deadletter"
     # One message per segment of every page (tens to hundreds a page), so it is off unless named.
     topic_segments: str = Field("", description="Audit topic, e.g. pages.segments; empty disables it")
-    # Site memory (workers/memory.py): what each page taught its site, keyed by site, and each site's state
-    # and template, compacted, read from its beginning by every worker.
+    # Site memory (workers/memory.py): what each page taught its site, keyed by site, and each site's template
+    # and the pages of its window, compacted, read from its beginning by every worker.
     topic_observations: str = Field("sites.observations", description="Each page's line fingerprints, keyed by site")
     topic_templates: str = Field("sites.templates", description="Each site's template and window (compacted)")
     # Reprints (workers/signatures.py): each article's body signature, keyed by article id, compacted and
@@ -121,7 +121,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def template_reachable_within_the_window(self) -> "Settings":
         if self.site_memory_min_pages > self.site_memory_window_pages:
-            raise ValueError("SITE_MEMORY_MIN_PAGES must not exceed SITE_MEMORY_WINDOW_PAGES (no line could be template)")
+            raise ValueError("SITE_MEMORY_MIN_PAGES must not exceed SITE_MEMORY_WINDOW_PAGES "
+                             "(no line could be template)")
         return self
 
     @model_validator(mode="after")
