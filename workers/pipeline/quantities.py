@@ -477,7 +477,8 @@ def _below_zero(norm: str, start: int, quantity: str) -> int:
     """Length of the minus sign (or 零下, for a temperature) before a figure, 0 if none. A minus after a
     digit is a range's dash (5-6%), not a sign."""
     for word in BELOW_ZERO if quantity == "temperature" else MINUS_SIGNS:
-        if norm.startswith(word, start - len(word)) and not norm[start - len(word) - 1:start - len(word)].isdigit():
+        sign_start = start - len(word)  # (a negative start would make startswith look at the text's end)
+        if sign_start >= 0 and norm.startswith(word, sign_start) and not norm[sign_start - 1:sign_start].isdigit():
             return len(word)
     return 0
 
