@@ -9,7 +9,7 @@ import pytest
 from workers.memory import (SLOT_SEPARATOR, BadObservation, SiteLearner, Templates, observation_output,
                             read_observation, read_page, read_template)
 from workers.pipeline.records import LineFingerprints, RawPage
-from workers.pipeline.sitememory import TEMPLATE_MIN_PAGES, WINDOW_PAGES
+from workers.pipeline.sitememory import TEMPLATE_MIN_PAGES, WINDOW_PAGES, Limits
 from workers.settings import Settings
 
 SETTINGS = Settings()
@@ -78,7 +78,7 @@ async def test_after_a_rebalance_the_owner_goes_on_from_the_published_window():
     successor = SiteLearner(SETTINGS, templates)  # another worker, or the same one in a new generation
     [outputs] = await learn_all(successor, templates, [WINDOW_PAGES + 3], generation=2)
     assert pages_of(outputs) == [(WINDOW_PAGES + 3, f"page{WINDOW_PAGES + 3}")]  # numbered on, not from zero
-    state = templates.site_state(SITE, WINDOW_PAGES)
+    state = templates.site_state(SITE, Limits())
     assert [page for page, _ in state.pages] == [f"page{n}" for n in range(4, WINDOW_PAGES + 4)]
     assert state.taught == WINDOW_PAGES + 4
     assert await learn_all(successor, templates, [10], generation=2) == [[]]  # still in the window
@@ -89,7 +89,7 @@ async def test_the_learner_folds_under_the_configured_limits():
     templates = NoBroker(settings)
     answers = await learn_all(SiteLearner(settings, templates), templates, range(5))
     assert [key[-1:] for _, key, _ in answers[4] if SLOT in key] == [b"1"]  # page 4 in slot 4 % 3
-    assert [page for page, _ in templates.site_state(SITE, 3).pages] == ["page2", "page3", "page4"]
+    assert [page for page, _ in templates.site_state(SITE, Limits(window_pages=3)).pages] == ["page2", "page3", "page4"]
     assert [read_template(v) for _, k, v in answers[1] if SLOT not in k] == [{"nav", "footer"}]
 
 
@@ -109,4 +109,4 @@ def test_the_reader_holds_at_most_its_sites_and_counts_their_lines():
     templates.apply("c.cn", b"broken")  # logged and dropped
     assert not templates.sites and templates.template_lines == 0
     templates.apply("c.cn" + SLOT_SEPARATOR + "0", b"broken")
-    assert templates.site_state("c.cn", WINDOW_PAGES).pages == ()  # logged; the site starts again
+    assert templates.site_state("c.cn", Limits()).pages == ()  # logged; the site starts again

@@ -1,8 +1,10 @@
 """Site memory: what a page teaches, the fold, and the template pass."""
+import random
+
 from workers.pipeline import process_page
 from workers.pipeline.records import Label, LineFingerprints, Memory, RawPage, Segment
-from workers.pipeline.sitememory import (TEMPLATE_MIN_PAGES, Limits, MemoryState, fold, line_digests, memory_for, normalise,
-                                         template_pass)
+from workers.pipeline.sitememory import (TEMPLATE_MIN_PAGES, Limits, MemoryState, SiteState, fold, fold_site, line_digests,
+                                         memory_for, normalise, template_pass, window_state)
 
 ARTICLE = "\n\n".join([
     "央行发布五月金融数据",
@@ -71,3 +73,18 @@ def test_the_template_takes_neither_the_title_nor_a_caption():
     template_pass(segments, digests, template)
     assert [s.label for s in segments] == [Label.NAVIGATION, Label.TITLE, Label.CAPTION, Label.PARAGRAPH, Label.FOOTER]
     assert segments[4].features == {"template": 1, "first": Label.PARAGRAPH, "reason": "site_template"}
+
+
+def test_the_template_kept_with_the_window_is_the_one_its_counts_give():
+    """Revised page by page, the template is always the one recounted from the window (also while the
+    window grows past the bar, and for a state rebuilt from its numbered pages)."""
+    limits = Limits(window_pages=6, min_share=0.5, min_pages=2)
+    rng = random.Random(7)
+    state, numbered = SiteState(), []
+    for n in range(40):
+        lines = tuple(f"line{k}" for k in sorted(rng.sample(range(10), 4)))
+        state = fold_site(state, LineFingerprints(site="a.cn", page=f"p{n}", lines=lines), limits)
+        numbered.append((n, f"p{n}", lines))
+        least = max(limits.min_pages, limits.min_share * len(state.pages))
+        assert state.template == {line for line, count in state.counts.items() if count >= least}
+        assert window_state(numbered, limits).template == state.template

@@ -28,7 +28,7 @@ from faust.types import Message
 from . import telemetry
 from .delivery import Output
 from .pipeline.records import LineFingerprints, Memory, RawPage
-from .pipeline.sitememory import MemoryState, SiteState, fold, site_of, window_state
+from .pipeline.sitememory import Limits, MemoryState, SiteState, fold, site_of, window_state
 from .settings import Settings, client_options, site_memory_limits
 
 log = logging.getLogger(__name__)
@@ -143,10 +143,10 @@ class Templates(TopicReader):
         template = self.sites.get(site_of(raw))
         return Memory(site_template=template) if template else Memory()
 
-    def site_state(self, site: str, window_pages: int) -> SiteState:
+    def site_state(self, site: str, limits: Limits) -> SiteState:
         """The site's last published window (empty if none, or if it cannot be read)."""
         try:
-            return window_state(map(read_page, self.windows.get(site, {}).values()), window_pages)
+            return window_state(map(read_page, self.windows.get(site, {}).values()), limits)
         except (orjson.JSONDecodeError, TypeError, ValueError) as exc:
             log.warning("window of %r not read (%s: %s); the site starts again", site, type(exc).__name__, exc)
             return SiteState()
@@ -207,7 +207,7 @@ class SiteLearner:
             self.state, self.generation = MemoryState(limits=self.limits), message.generation_id
         before = self.state.sites.get(seen.site)
         if before is None:
-            before = self.templates.site_state(seen.site, self.limits.window_pages)
+            before = self.templates.site_state(seen.site, self.limits)
             self.state = MemoryState(sites={**self.state.sites, seen.site: before}, limits=self.limits)
         self.state = fold(self.state, seen)
         telemetry.SITES_LEARNT.set(len(self.state.sites))
@@ -215,6 +215,6 @@ class SiteLearner:
         if after is before:
             return []
         outputs = [page_record(self.settings, seen.site, after)]
-        if (template := after.template(self.limits)) != before.template(self.limits):
-            outputs.append(template_record(self.settings, seen.site, template))
+        if after.template != before.template:
+            outputs.append(template_record(self.settings, seen.site, after.template))
         return outputs

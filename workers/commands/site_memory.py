@@ -127,7 +127,7 @@ def bench(corpus: Path, rounds: int, limits: Limits) -> None:
         lookup_ms.append((time.process_time() - started) * 1000 / len(raws))
     sites = state.sites
     fingerprints = sum(len(s.counts) for s in sites.values())
-    template = {site: len(s.template(limits)) for site, s in sites.items()}
+    template = {site: len(s.template) for site, s in sites.items()}
     size = sum(len(orjson.dumps([list(map(list, s.pages))])) for s in sites.values())
     print(f"pages {len(raws)}  sites known {len(sites)}  fingerprints {fingerprints}"
           f"  template lines {sum(template.values())} ({', '.join(f'{k} {v}' for k, v in template.items())})")
@@ -146,7 +146,7 @@ def stream_bench(sites: dict[str, SiteState], rounds: int, limits: Limits) -> No
     settings = get_settings()
     windows = {site: [page_record(settings, site, SiteState(pages=state.pages[:n], taught=state.taught - len(state.pages) + n))
                       for n in range(1, len(state.pages) + 1)] for site, state in sites.items()}
-    templates = {site: template_record(settings, site, state.template(limits)) for site, state in sites.items()}
+    templates = {site: template_record(settings, site, state.template) for site, state in sites.items()}
     pages = sorted(len(value) for records in windows.values() for _, _, value in records)
     sizes = sorted(len(value) for _, _, value in templates.values())
     print(f"page records: {pages[0] / 1024:.1f}-{pages[-1] / 1024:.1f} KiB, mean {sum(pages) / len(pages) / 1024:.1f} KiB;"
@@ -157,7 +157,7 @@ def stream_bench(sites: dict[str, SiteState], rounds: int, limits: Limits) -> No
             reader.apply(key.decode(), value)
     steps = {"page record written": lambda: [page_record(settings, site, state) for site, state in sites.items()],
              "template read": lambda: [reader.apply(key.decode(), value) for _, key, value in templates.values()],
-             "window read": lambda: [reader.site_state(site, limits.window_pages) for site in sites]}
+             "window read": lambda: [reader.site_state(site, limits) for site in sites]}
     for name, step in steps.items():
         values = []
         for _ in range(rounds):

@@ -11,8 +11,9 @@ after page of a site, while an article's own lines appear on its page alone. So:
 2. `fold`: a site's state is a window of its last WINDOW_PAGES distinct pages and, over that
    window, how many pages each fingerprint is on. A page already in the window teaches nothing.
    Sites are held least recently seen first; past MAX_SITES the oldest is forgotten.
-3. `template`: a fingerprint on at least TEMPLATE_MIN_SHARE of the window's pages, and on at least
-   TEMPLATE_MIN_PAGES of them, is the site's template.
+3. the template: a fingerprint on at least TEMPLATE_MIN_SHARE of the window's pages, and on at least
+   TEMPLATE_MIN_PAGES of them, is the site's template; `fold` keeps it with the window, revising it
+   by the lines whose counts a page moved.
 4. `template_pass`: a revision of the classifier's verdicts. A content segment (never the title)
    whose line is in the template is relabelled as noise with the reason `site_template`; every
    segment carries the `template` feature. A page whose content is mostly template (a reprint of a
@@ -145,46 +146,67 @@ class Limits:
 @dataclass(frozen=True, slots=True)
 class SiteState:
     """One site's window: its last distinct pages (digest, fingerprints), oldest first, the number of those
-    pages each fingerprint is on, and how many distinct pages the site has taught so far (the next one's
-    sequence number)."""
+    pages each fingerprint is on, how many distinct pages the site has taught so far (the next one's
+    sequence number), and its template under the limits it was folded with."""
 
     pages: tuple[tuple[str, tuple[str, ...]], ...] = ()
     counts: dict[str, int] = field(default_factory=dict)
     taught: int = 0
-
-    def template(self, limits: Limits = Limits()) -> frozenset[str]:
-        least = max(limits.min_pages, limits.min_share * len(self.pages))
-        return frozenset(line for line, count in self.counts.items() if count >= least)
+    template: frozenset[str] = frozenset()
 
 
-def fold_site(state: SiteState, seen: LineFingerprints, window_pages: int = WINDOW_PAGES) -> SiteState:
-    """The site's state after one more page; a page already in the window teaches nothing."""
+def _least_pages(limits: Limits, pages: int) -> float:
+    """How many of a window of `pages` pages a line must be on to be template."""
+    return max(limits.min_pages, limits.min_share * pages)
+
+
+def _template(counts: dict[str, int], least: float) -> frozenset[str]:
+    return frozenset(line for line, count in counts.items() if count >= least)
+
+
+def fold_site(state: SiteState, seen: LineFingerprints, limits: Limits = Limits()) -> SiteState:
+    """The site's state after one more page; a page already in the window teaches nothing. Only the lines
+    whose counts moved can join or leave the template, so it is revised rather than recounted (unless the
+    window's growth moved the bar)."""
     if any(page == seen.page for page, _ in state.pages):
         return state
     counts = dict(state.counts)
     pages = state.pages + ((seen.page, seen.lines),)
+    moved = list(seen.lines)
     for line in seen.lines:
         counts[line] = counts.get(line, 0) + 1
-    while len(pages) > window_pages:
+    while len(pages) > limits.window_pages:
         for line in pages[0][1]:
             if (left := counts[line] - 1) == 0:
                 del counts[line]
             else:
                 counts[line] = left
+        moved += pages[0][1]
         pages = pages[1:]
-    return SiteState(pages=pages, counts=counts, taught=state.taught + 1)
+    least = _least_pages(limits, len(pages))
+    if least != _least_pages(limits, len(state.pages)):
+        template = _template(counts, least)
+    else:
+        lines = set(state.template)
+        for line in moved:
+            if counts.get(line, 0) >= least:
+                lines.add(line)
+            else:
+                lines.discard(line)
+        template = frozenset(lines)
+    return SiteState(pages=pages, counts=counts, taught=state.taught + 1, template=template)
 
 
-def window_state(pages: Iterable[tuple[int, str, tuple[str, ...]]], window_pages: int = WINDOW_PAGES) -> SiteState:
+def window_state(pages: Iterable[tuple[int, str, tuple[str, ...]]], limits: Limits = Limits()) -> SiteState:
     """A site's state from its pages numbered in the order they were folded (any order, stale ones too):
-    the last `window_pages` of them."""
-    last = sorted(pages)[-window_pages:]
+    the last `limits.window_pages` of them."""
+    last = sorted(pages)[-limits.window_pages:]
     counts: dict[str, int] = {}
     for _, _, lines in last:
         for line in lines:
             counts[line] = counts.get(line, 0) + 1
     return SiteState(pages=tuple((page, lines) for _, page, lines in last), counts=counts,
-                     taught=last[-1][0] + 1 if last else 0)
+                     taught=last[-1][0] + 1 if last else 0, template=_template(counts, _least_pages(limits, len(last))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +218,7 @@ class MemoryState:
 
     def template(self, site: str) -> frozenset[str]:
         state = self.sites.get(site)
-        return state.template(self.limits) if state is not None else frozenset()
+        return state.template if state is not None else frozenset()
 
 
 def fold(state: MemoryState, seen: LineFingerprints | None) -> MemoryState:
@@ -206,7 +228,7 @@ def fold(state: MemoryState, seen: LineFingerprints | None) -> MemoryState:
         return state
     sites = dict(state.sites)
     site = sites.pop(seen.site, SiteState())
-    sites[seen.site] = fold_site(site, seen, state.limits.window_pages)
+    sites[seen.site] = fold_site(site, seen, state.limits)
     while len(sites) > state.limits.max_sites:
         del sites[next(iter(sites))]
     return MemoryState(sites=sites, limits=state.limits)
