@@ -413,6 +413,15 @@ def test_a_page_without_prose_keeps_its_longest_list() -> None:
     assert [s.text for s in segments if s.label in CONTENT_LABELS] == contents
 
 
+def test_a_short_item_of_figures_is_not_outweighed_by_a_list_of_photo_captions() -> None:
+    item = "人民币兑美元中间价6.3733元，上一交易日中间价6.3674，官方收盘价报6.3676，夜盘收盘报6.3715。"
+    captions = ["北京：走进高考阅卷现场", "航拍江西南昌龙舟竞渡迎端午", "夕阳下卢日尼基体育场美不胜收",
+                "纽约餐饮业“拥抱”球迷商机", "河北沙河：光伏进厂 屋顶“生金”", "北京八达岭长城进入旅游旺季"]
+    segments = labelled("\n".join([*NAV.split(), "人民币中间价下调59点", item, "* 热门文章", "精彩图片", *captions]))
+    assert segments[len(NAV.split()) + 1].features["kind"] == "near"
+    assert [s.text for s in segments if s.label in CONTENT_LABELS and s.label != "title"] == [item]
+
+
 def test_prose_under_an_advertising_header_after_the_article_is_not_the_article() -> None:
     article = [
         "德國網球好手茲韋列夫今天以6比4、7比5擊敗智利選手賈瑞，在義大利公開賽拿下他受傷以來最重要的冠軍。",

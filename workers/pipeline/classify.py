@@ -556,7 +556,8 @@ def list_page(page: _Page, *, min_lines: int = LIST_PAGE_MIN_LINES, lines_over_r
         start = i + 1
     if len(best) < min_lines:
         return
-    run_cjk = sum(b.cjk for b in blocks[page.run[0] : page.run[1] + 1] if b.kind == "good")
+    # A short news item is often one block of figures, prose with few function characters: it counts.
+    run_cjk = sum(b.cjk for b in blocks[page.run[0] : page.run[1] + 1] if b.kind in ("good", "near"))
     if sum(blocks[i].cjk for i in best) >= lines_over_run * run_cjk:
         page.list_lines = set(best)
 
