@@ -157,8 +157,22 @@ def test_content_model_decides_content_by_its_threshold() -> None:
     keep_all = ContentModel(weights={}, bias=10.0)
     keep_none = ContentModel(weights={}, bias=-10.0)
     kept = [s.label for s in labelled_with(raw, keep_all) if s.label in IN_ARTICLE]
-    assert [s.label for s in labelled_with(raw, keep_none) if s.label in IN_ARTICLE and s.label != "title"] == []
+    assert [s.label for s in labelled_with(raw, keep_none) if s.features["reason"] == "model" and s.label in IN_ARTICLE] == []
     assert kept.count("paragraph") == 2
+
+
+def test_a_run_the_model_keeps_nothing_of_keeps_its_prose(seed_pairs) -> None:
+    paragraphs = [
+        "中证网讯 某科技公司6月13日晚间公布中签率。回拨后网下最终发行数量为320万股，占本次发行数量的10.00%，网上最终发行数量为2,880万股。",
+        "回拨后，本次网上按市值申购定价发行的中签率0.03%，有效申购倍数为3,324.90797倍。（记者）",
+    ]
+    segments = labelled_with("\n".join([*NAV.split(), "某科技公司中签率为0.03%", *paragraphs, *FOOTER.split("\n")]),
+                             ContentModel(weights={}, bias=-10.0))
+    kept = [s for s in segments if s.label in IN_ARTICLE and s.label != "title"]
+    assert [s.text for s in kept] == paragraphs
+    assert all(s.features["reason"] == "run_prose" and s.features["first"] not in IN_ARTICLE for s in kept)
+    # Where the model keeps some of the run, it alone decides the rest.
+    assert all(segment.features["reason"] != "run_prose" for _, segment in seed_pairs)
 
 
 def labelled_with(raw: str, model: ContentModel) -> list[Segment]:

@@ -23,7 +23,8 @@ VERDICT: the content model (a logistic regression over `signals`, weights in con
 fitted by `python -m workers train-classifier`) gives each block its probability of being content
 and the FIRST verdict (reason `model`). The REVISIONS then overrule it where the form is decisive,
 each naming itself as the reason: `zone:<class>` (a block under a list header outside the run),
-`kind:<kind>` (a block the passes found no prose in), `thread_post`, `list_page`, `byline`, `title`.
+`kind:<kind>` (a block the passes found no prose in), `run_prose` (the run's prose, where the model
+kept none of the run), `thread_post`, `list_page`, `byline`, `title`.
 The first verdict is kept apart: a revised segment carries both in its features.
 """
 from __future__ import annotations
@@ -845,6 +846,17 @@ def no_prose(v: _Verdicts) -> None:
             v.drop(i, f"kind:{b.kind}")
 
 
+def run_prose(v: _Verdicts) -> None:
+    """A page whose run holds prose has an article: where the model keeps none of the run, the
+    run's prose is kept (a short news item of figures reads to the model like a table)."""
+    run = [i for i, inside in enumerate(v.inside) if inside]
+    if any(v.content(i) for i in run):
+        return
+    for i in run:
+        if v.page.blocks[i].kind == "good":
+            v.keep(i, "run_prose")
+
+
 def thread_post(v: _Verdicts) -> None:
     """Replies on a thread page are content whatever their form."""
     for i in sorted(v.page.posts):
@@ -874,7 +886,7 @@ def title_line(v: _Verdicts) -> None:
 
 # The revisions of the first verdict, in the order they run: a later one overrules an earlier one.
 REVISIONS: tuple[Callable[[_Verdicts], None], ...] = (
-    zone_outside_run, no_prose, thread_post, list_page_line, byline, title_line,
+    zone_outside_run, no_prose, run_prose, thread_post, list_page_line, byline, title_line,
 )
 
 
