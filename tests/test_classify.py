@@ -190,6 +190,24 @@ def test_training_labels_come_from_the_gold_body() -> None:
     assert abs(sum(page.weights) - 1.0) < 1e-9
 
 
+def test_training_reads_every_page_in_every_rendering_and_holds_its_copies_out_with_it(tmp_path) -> None:
+    from workers.commands.train_classifier import load_pages, site_folds
+    from workers.renderings import RENDERINGS
+
+    prose = "长春国际汽车城成为长春高质量发展“四大板块”战略的重要一极，进展迅速，全市上下齐心协力推动各项工作。"
+    corpus = tmp_path / "pages.jsonl"
+    corpus.write_text("".join(json.dumps({"text": f"首页 新闻\n第{k}篇\n{prose}\n", "gold": {"body": prose}},
+                                         ensure_ascii=False) + "\n" for k in range(7)), encoding="utf-8")
+    pages = load_pages([corpus])
+    assert [p.rendering for p in pages[:3]] == ["", *RENDERINGS]
+    assert [p.text for p in pages[1:3]] == [render(pages[0].text) for render in RENDERINGS.values()]
+    assert all(any(p.labels) for p in pages)
+    folds = site_folds(pages)
+    by_page = [set(folds[k:k + 3]) for k in range(0, len(pages), 3)]
+    assert all(len(f) == 1 for f in by_page)
+    assert len({f.pop() for f in by_page}) == 5  # seven pages dealt over five folds
+
+
 def test_thread_replies_are_kept_and_their_furniture_dropped() -> None:
     raw = "\n\n".join(
         [
@@ -458,6 +476,30 @@ def test_committed_weights_are_what_training_makes(tmp_path) -> None:
     out = tmp_path / "model.json"
     train(["--no-cv", "--out", str(out)])
     assert json.loads(out.read_text(encoding="utf-8")) == json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+
+
+def test_records_after_the_run_continue_the_article() -> None:
+    intro = "本市文化和旅游局组织六十多家景区在旅游日前后推出门票半价优惠，市民和游客可以通过官方渠道购票，具体如下。"
+    note = "备注：仅限成人散客票参加半价活动，老人和儿童的优惠价格不变，团体票不参加本次活动。"
+    names = ["滨江观光塔", "森林动物园", "自然博物馆", "海洋水族馆", "古镇景点联票", "植物园", "影视乐园", "鲜花港"]
+    records = []
+    for k, name in enumerate(names, 1):
+        records += [f"{k}、{name}", f"成人票原价：{60 + 10 * k}元", f"游客咨询电话：5879{k:04d}", *([note] if k % 3 == 0 else [])]
+    lines = [*NAV.split(), "旅游日六十多家景区门票半价", intro, *records, *FOOTER.strip().split("\n")]
+    page = analyse(split_segments("\n".join(lines)))
+    assert page.run == (lines.index(intro), lines.index(records[-1]))
+    kept = {s.text for s in labelled("\n".join(lines)) if s.label in CONTENT_LABELS}
+    assert {line for line in records if line[0].isdigit()} <= kept
+    assert not kept & set(FOOTER.split("\n"))
+
+
+def test_a_post_s_stamp_split_into_lines_holds_no_record_fields() -> None:
+    article = "本市今年新建公园十二座，市民出门五百米就能走进绿地，这是城市更新计划的一部分。" * 3
+    replies = []
+    for k, name in enumerate(["gazeldx", "msl12", "ZG", "客栈小K"], 1):
+        replies += [f"{name} #{k}", "1", "月前", "2", "个赞", "谢谢分享，这个办法我试过了，确实可以解决问题，非常感谢楼主的耐心解答。"]
+    page = analyse(split_segments("\n".join(["城市新添十二座公园", article, *replies])))
+    assert page.record_fields == frozenset()
 
 
 def test_a_row_of_questions_is_a_passage_not_a_teaser_list() -> None:

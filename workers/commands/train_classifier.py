@@ -7,10 +7,13 @@ enough that chance overlap is unlikely, when nearly all of its word tokens occur
 (bag-of-words containment: the renderer and the person copying the gold may differ in spacing and
 punctuation; a looser share takes a row of headlines on the article's subject for the article). The reference page uses its hand labels. Each
 segment is weighted by its share of its page's tokens, so every page of a file counts the same, as
-in the macro-averaged score, and every file counts the same as the largest. The fit is a
+in the macro-averaged score, and every file counts the same as the largest. Every page is also read
+in the other renderings a scraper may deliver (`workers/renderings.py`: one text node a line,
+hard-wrapped), with the same gold: the weights must hold however the page's text was cut into lines.
+A rendered copy weighs as its page does and is held out with it. The fit is a
 standardised logistic regression (scikit-learn, liblinear, so the result is deterministic); the
 written weights are unstandardised, so the worker needs only a dot product. Cross-validation is
-grouped by site (`site_folds`), scored exactly like `workers eval`.
+grouped by site (`site_folds`), scored exactly like `workers eval` on the pages as the corpus has them.
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from ..pipeline.assemble import assemble
 from ..pipeline.classify import MODEL_PATH, ContentModel, analyse, classify, signals
 from ..pipeline.records import CONTENT_LABELS
 from ..pipeline.split import split_segments
+from ..renderings import RENDERINGS
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 DEV = SHARED / "corpus" / "dev"
@@ -50,8 +54,9 @@ class Page:
     """One page's segments, signals, training labels and gold bag of words."""
 
     def __init__(self, group: str, text: str, gold_body: str, gold_lines: list[bool] | None = None,
-                 origin: str = "", site: str = "") -> None:
+                 origin: str = "", site: str = "", rendering: str = "") -> None:
         self.group = group
+        self.rendering = rendering  # "" for the page as the corpus has it
         self.origin = origin or group
         self.site = site
         self.text = text
@@ -94,9 +99,10 @@ def _gold_lines(segments: list, bags: list, gold_body: str, gold: Counter) -> li
 
 
 def load_pages(corpora: list[Path]) -> list[Page]:
-    """Every page of the corpora, each with the site it is held out with in cross-validation: a file
-    whose pages carry several origins is a set of sites (each origin one site, its pages held out
-    together); a file of one origin gathers pages of many sites, each page a site of its own."""
+    """Every page of the corpora and its rendered copies, each with the site it is held out with in
+    cross-validation: a file whose pages carry several origins is a set of sites (each origin one
+    site, its pages held out together); a file of one origin gathers pages of many sites, each page
+    (with its copies) a site of its own."""
     pages = []
     for path in corpora:
         objs = list(read_pages(path))
@@ -105,6 +111,8 @@ def load_pages(corpora: list[Path]) -> list[Page]:
             origin = obj.get("origin", path.stem)
             site = origin if several else f"{origin}#{i}"
             pages.append(Page(path.stem, obj["text"], obj["gold"]["body"], origin=origin, site=site))
+            pages.extend(Page(path.stem, render(obj["text"]), obj["gold"]["body"], origin=origin, site=site,
+                              rendering=name) for name, render in RENDERINGS.items())
     return _files_weigh_the_same(pages)
 
 
@@ -120,18 +128,14 @@ def _files_weigh_the_same(pages: list[Page]) -> list[Page]:
 
 def site_folds(pages: list[Page]) -> list[int]:
     """Each page's fold: one fold per site of the sites files, the pages of the other files dealt
-    out over the same folds in turn, so every fold holds out one whole site and a share of pages."""
+    out over the same folds in turn, so every fold holds out one whole site and a share of pages.
+    A page's rendered copies share its site, so its fold."""
     named = sorted({p.site for p in pages if "#" not in p.site})
     count = max(len(named), FOLDS)
     fold_of_site = {site: k for k, site in enumerate(named)}
-    folds, dealt = [], 0
     for page in pages:
-        if page.site in fold_of_site:
-            folds.append(fold_of_site[page.site])
-        else:
-            folds.append(dealt % count)
-            dealt += 1
-    return folds
+        fold_of_site.setdefault(page.site, (len(fold_of_site) - len(named)) % count)
+    return [fold_of_site[page.site] for page in pages]
 
 
 def seed_page() -> Page:
@@ -187,8 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         scored: list[tuple[Page, tuple[float, float, float]]] = []
         for k in sorted(set(folds)):
             fold, _ = fit([p for p, f in zip(pages, folds) if f != k] + [seed])
-            scored.extend((p, p.score(fold)) for p, f in zip(pages, folds) if f == k)
-        report(f"cross-validation grouped by site ({len(set(folds))} folds, {len(pages)} pages)", scored)
+            scored.extend((p, p.score(fold)) for p, f in zip(pages, folds) if f == k and not p.rendering)
+        report(f"cross-validation grouped by site ({len(set(folds))} folds, {len(scored)} pages)", scored)
 
     ranked = sorted(model.weights.items(), key=lambda kv: -abs(standardised[kv[0]]))
     payload = {

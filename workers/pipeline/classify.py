@@ -14,6 +14,8 @@ ANALYSIS, each pass filling in the page's working state (`_Page`):
   listings        a long row of headlines is a list of teasers, even where they read like prose;
   article_run     the article is the densest run of prose: a maximum-sum run over block values,
                   widened by jusText's context rule at its edges;
+  records         an article of records (a price list) continues past its run while blocks open
+                  with the fields of the run's short lines;
   furniture       long stretches of small or noisy blocks inside the run are page furniture;
   thread_posts    on a thread page, the lines after each post stamp are a post;
   list_page       on a page without prose, its longest run of plain lines is its content;
@@ -93,6 +95,13 @@ CLAUSE_ENDINGS = ("；", ";", "，", "、")
 # Inside the run, more than this many non-prose blocks in a row are page furniture (menus, share
 # bars) when they are tiny on average or partly recognised noise; code and numbered steps are not.
 MAX_INNER_GAP = 3
+# An article that lists records (a price list, a timetable: 1、name / 成人票原价：… / 咨询电话：…) opens
+# its short lines with the same labelled fields, again and again. A label that opens this many short
+# lines of the run is a record's field; past the run's end, blocks that open with the run's fields
+# continue the article (this many stray blocks between two of them aside), and a stretch of them
+# inside the run is no furniture.
+RECORD_FIELD_LINES = 3
+RECORD_STRAY_BLOCKS = 2
 FURNITURE_MAX_MEAN_CHARS = 12
 FURNITURE_MIN_NOISE_SHARE = 0.3
 # A headline is a one-line block with no full stop (。；) inside: the link text of another page.
@@ -184,6 +193,11 @@ COMMENT_HEADER = re.compile(
 )
 # The first item of a numbered list.
 FIRST_ITEM = re.compile(r"^(?:1[.、)）](?![0-9])|[(（][1一][)）]|[①⑴❶]|一、)")
+# A record's line: its number (1、) or a field, a short label, a colon and its value (成人票原价：279元).
+# A date or a time is no label.
+RECORD_LINE = re.compile(r"^(?:[0-9０-９]{1,3}[、．.)）](?![0-9０-９])|(?![0-9０-９]+[年月日号时:：\-/.])[^\s：:，。]{2,8}[：:]\s*\S)")
+# Blocks that end an article's records: what follows them is another item of the page.
+RECORD_BOUNDARY_KINDS = ("source", "header", "footer", "ui", "menu")
 SYMBOL_BULLET = re.compile(r"^[•·●○◆◇▪▫■□▶►➤\-–*+>]")
 HASHTAG_LINE = re.compile(r"^#[^#\s]{1,30}#$")
 CAPTION = re.compile(rf"{_words(lexicon.CAPTION_WORDS)}|(?:{_words(lexicon.CAPTION_ENDINGS)})$")
@@ -226,6 +240,7 @@ class _Page:
     segments: list[Segment]
     blocks: list[_Block] = field(default_factory=list)
     run: tuple[int, int] = (0, -1)  # the article run, inclusive; empty when end < start
+    record_fields: frozenset[str] = frozenset()
     furniture: set[int] = field(default_factory=set)
     posts: set[int] = field(default_factory=set)
     list_lines: set[int] = field(default_factory=set)
@@ -467,10 +482,33 @@ def article_run(page: _Page) -> None:
     page.run = (start, end)
 
 
+def _lead(b: _Block) -> str:
+    return b.shape.partition("|")[0]
+
+
+def records(page: _Page, *, field_lines: int = RECORD_FIELD_LINES, stray_blocks: int = RECORD_STRAY_BLOCKS) -> None:
+    """The fields of the run's records, and the run widened over the records that follow it."""
+    segments, blocks, (start, end) = page.segments, page.blocks, page.run
+    if end < start:
+        return
+    leads = Counter(_lead(blocks[i]) for i in range(start, end + 1)
+                    if blocks[i].kind == "short" and RECORD_LINE.match(segments[i].text))
+    fields = frozenset(lead for lead, count in leads.items() if count >= field_lines)
+    if not fields:
+        return
+    page.record_fields = fields
+    i = last = end
+    while i + 1 < len(blocks) and i - last <= stray_blocks and blocks[i + 1].kind not in RECORD_BOUNDARY_KINDS:
+        i += 1
+        if _lead(blocks[i]) in fields:
+            last = i
+    page.run = (start, last)
+
+
 def furniture(page: _Page, *, max_gap: int = MAX_INNER_GAP, max_mean_chars: int = FURNITURE_MAX_MEAN_CHARS,
               min_noise_share: float = FURNITURE_MIN_NOISE_SHARE) -> None:
     """Inside the run, long stretches of small or noisy blocks are page furniture, unless they are
-    the items of a list that the prose before them announces with a colon."""
+    the items of a list that the prose before them announces with a colon, or the run's records."""
     segments, blocks, (first, last) = page.segments, page.blocks, page.run
     i = first
     while i <= last:
@@ -485,7 +523,9 @@ def furniture(page: _Page, *, max_gap: int = MAX_INNER_GAP, max_mean_chars: int 
         mean_chars = sum(blocks[k].n for k in gap) / len(gap)
         noise = sum(1 for k in gap if blocks[k].kind != "short") / len(gap)
         furnished = mean_chars < max_mean_chars or noise >= min_noise_share
-        if len(gap) > max_gap and furnished and not (announced and all(blocks[k].bullet for k in gap)):
+        listed = (announced and all(blocks[k].bullet for k in gap)) or \
+            2 * sum(_lead(blocks[k]) in page.record_fields for k in gap) >= len(gap)
+        if len(gap) > max_gap and furnished and not listed:
             page.furniture.update(gap)
         i = j
 
@@ -594,7 +634,7 @@ def title(page: _Page, *, lookback: int = TITLE_LOOKBACK) -> None:
 
 # The analysis passes, in the order they run.
 ANALYSIS: tuple[Callable[[_Page], None], ...] = (
-    describe, kinds, numbered_lists, zones, listings, article_run, furniture, thread_posts, list_page, title,
+    describe, kinds, numbered_lists, zones, listings, article_run, records, furniture, thread_posts, list_page, title,
 )
 
 
