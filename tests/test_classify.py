@@ -493,6 +493,18 @@ def test_records_after_the_run_continue_the_article() -> None:
     assert not kept & set(FOOTER.split("\n"))
 
 
+def test_an_author_s_card_at_the_article_s_end_is_its_metadata() -> None:
+    article = ["商务部6月5日消息，1—4月，中国服务进出口延续高增长态势，服务进出口总额同比增长百分之十五。",
+               "商务部服贸司负责人称，以美元计，服务进出口、出口和进口增速分别为百分之十七、十二和十九。"]
+    card = ["张文扬 经济观察报记者", "经济观察报 要闻部记者", "常驻北京，跟踪商务部各项政策及产业发展动态，重点关注对外贸易。"]
+    segments = labelled("\n".join([*NAV.split(), "服务进出口延续高增长", *article, *card, *FOOTER.strip().split("\n")]))
+    assert [s.text for s in segments if s.label == "paragraph"] == article
+    assert [(s.label, s.features["reason"]) for s in segments if s.text in card] == [("source", "author_card")] * 3
+    # A role alone on its line names nobody: the prose after it is the article's.
+    segments = labelled("\n".join(["服务进出口延续高增长", article[0], "编辑", article[1]]))
+    assert [s.text for s in segments if s.label == "paragraph"] == article
+
+
 def test_a_post_s_stamp_split_into_lines_holds_no_record_fields() -> None:
     article = "本市今年新建公园十二座，市民出门五百米就能走进绿地，这是城市更新计划的一部分。" * 3
     replies = []

@@ -16,6 +16,7 @@ ANALYSIS, each pass filling in the page's working state (`_Page`):
                   widened by jusText's context rule at its edges;
   records         an article of records (a price list) continues past its run while blocks open
                   with the fields of the run's short lines;
+  author_card     an author's card at the run's end (name and role, desk, biography) is metadata;
   furniture       long stretches of small or noisy blocks inside the run are page furniture;
   thread_posts    on a thread page, the lines after each post stamp are a post;
   list_page       on a page without prose, its longest run of plain lines is its content;
@@ -26,7 +27,7 @@ fitted by `python -m workers train-classifier`) gives each block its probability
 and the FIRST verdict (reason `model`). The REVISIONS then overrule it where the form is decisive,
 each naming itself as the reason: `zone:<class>` (a block under a list header outside the run),
 `kind:<kind>` (a block the passes found no prose in), `run_prose` (the run's prose, where the model
-kept none of the run), `thread_post`, `list_page`, `byline`, `title`.
+kept none of the run), `thread_post`, `list_page`, `byline`, `author_card`, `title`.
 The first verdict is kept apart: a revised segment carries both in its features.
 """
 from __future__ import annotations
@@ -102,6 +103,10 @@ MAX_INNER_GAP = 3
 # inside the run is no furniture.
 RECORD_FIELD_LINES = 3
 RECORD_STRAY_BLOCKS = 2
+# An author's card closes many articles: a short line naming the reporter and their role (张三 经济观察报记者),
+# perhaps their desk and a line of biography. Its name line sits among the run's last this many blocks.
+AUTHOR_CARD_REACH = 4
+AUTHOR_CARD_MAX_CHARS = 24
 FURNITURE_MAX_MEAN_CHARS = 12
 FURNITURE_MIN_NOISE_SHARE = 0.3
 # A headline is a one-line block with no full stop (。；) inside: the link text of another page.
@@ -198,6 +203,8 @@ FIRST_ITEM = re.compile(r"^(?:1[.、)）](?![0-9])|[(（][1一][)）]|[①⑴❶
 RECORD_LINE = re.compile(r"^(?:[0-9０-９]{1,3}[、．.)）](?![0-9０-９])|(?![0-9０-９]+[年月日号时:：\-/.])[^\s：:，。]{2,8}[：:]\s*\S)")
 # Blocks that end an article's records: what follows them is another item of the page.
 RECORD_BOUNDARY_KINDS = ("source", "header", "footer", "ui", "menu")
+# A line that ends with an author's role: the name line of an author's card.
+AUTHOR_ROLE_END = re.compile(rf"..(?:{_words(tuple(f for f in lexicon.AUTHOR_FIELDS if len(f) > 1))})$")
 SYMBOL_BULLET = re.compile(r"^[•·●○◆◇▪▫■□▶►➤\-–*+>]")
 HASHTAG_LINE = re.compile(r"^#[^#\s]{1,30}#$")
 CAPTION = re.compile(rf"{_words(lexicon.CAPTION_WORDS)}|(?:{_words(lexicon.CAPTION_ENDINGS)})$")
@@ -242,6 +249,7 @@ class _Page:
     run: tuple[int, int] = (0, -1)  # the article run, inclusive; empty when end < start
     record_fields: frozenset[str] = frozenset()
     furniture: set[int] = field(default_factory=set)
+    card: set[int] = field(default_factory=set)
     posts: set[int] = field(default_factory=set)
     list_lines: set[int] = field(default_factory=set)
     title: int | None = None
@@ -505,6 +513,18 @@ def records(page: _Page, *, field_lines: int = RECORD_FIELD_LINES, stray_blocks:
     page.run = (start, last)
 
 
+def author_card(page: _Page, *, reach: int = AUTHOR_CARD_REACH, max_chars: int = AUTHOR_CARD_MAX_CHARS) -> None:
+    """An author's card at the run's end is the article's metadata: the run ends before it."""
+    segments, blocks, (start, end) = page.segments, page.blocks, page.run
+    for i in range(max(start + 1, end - reach + 1), end + 1):
+        b = blocks[i]
+        if b.n <= max_chars and not b.sent and AUTHOR_ROLE_END.search(segments[i].text) \
+                and not _COLON.search(segments[i].text):
+            page.card = set(range(i, end + 1))
+            page.run = (start, i - 1)
+            return
+
+
 def furniture(page: _Page, *, max_gap: int = MAX_INNER_GAP, max_mean_chars: int = FURNITURE_MAX_MEAN_CHARS,
               min_noise_share: float = FURNITURE_MIN_NOISE_SHARE) -> None:
     """Inside the run, long stretches of small or noisy blocks are page furniture, unless they are
@@ -634,7 +654,7 @@ def title(page: _Page, *, lookback: int = TITLE_LOOKBACK) -> None:
 
 # The analysis passes, in the order they run.
 ANALYSIS: tuple[Callable[[_Page], None], ...] = (
-    describe, kinds, numbered_lists, zones, listings, article_run, records, furniture, thread_posts, list_page, title,
+    describe, kinds, numbered_lists, zones, listings, article_run, records, author_card, furniture, thread_posts, list_page, title,
 )
 
 
@@ -919,6 +939,11 @@ def byline(v: _Verdicts, *, reach_before: int = TITLE_LOOKBACK, reach_after: int
             v.labels[i] = Verdict(Label.SOURCE, "byline")
 
 
+def card_line(v: _Verdicts) -> None:
+    for i in sorted(v.page.card):
+        v.labels[i] = Verdict(Label.SOURCE, "author_card")
+
+
 def title_line(v: _Verdicts) -> None:
     if v.page.title is not None:
         v.labels[v.page.title] = Verdict(Label.TITLE, "title")
@@ -926,7 +951,7 @@ def title_line(v: _Verdicts) -> None:
 
 # The revisions of the first verdict, in the order they run: a later one overrules an earlier one.
 REVISIONS: tuple[Callable[[_Verdicts], None], ...] = (
-    zone_outside_run, no_prose, run_prose, thread_post, list_page_line, byline, title_line,
+    zone_outside_run, no_prose, run_prose, thread_post, list_page_line, byline, card_line, title_line,
 )
 
 
