@@ -531,3 +531,30 @@ def test_a_list_word_after_a_colon_is_a_field_s_value_not_a_header() -> None:
     article = "本市今年新建公园十二座，市民出门五百米就能走进绿地，这是城市更新计划的一部分。" * 3
     segments = labelled("\n\n".join(["城市新添十二座公园", article, "支持以下标签：ad：广告引流", "热门推荐：", "相关阅读"]))
     assert [s.features["kind"] for s in segments[2:]] == ["short", "header", "header"]
+
+
+def test_a_short_signed_article_outweighs_a_sentence_of_chrome_and_the_list_after_it() -> None:
+    # jusText's context rule in the run's values: a finished sentence of some prose beside prose
+    # counts in full. And an editor's line after the prose has closed the article, however short:
+    # a list header after it damps the prose under it.
+    chrome = "由发文数量、读者评价、转载次数、收藏人数等多项指标综合计算得出，等级越高，代表作者在本站的影响力与可信程度越大。"
+    article = [
+        "新华社上海5月8日电，今天上海证券交易所公布数据，沪市成交额达到四千亿元。",
+        "市场人士认为，成交回暖与近期出台的一系列稳市场政策密切相关，投资者信心有所恢复。",
+        "当日沪指收涨1.2%，深成指涨0.8%。",
+    ]
+    teasers = [
+        "震惊！这位明星的减肥方法，究竟有多离谱啊！",
+        "夏季清仓大促来袭！原价千元的外套只要两百！",
+        "三十年前的老照片曝光，你还能认出几个人吗！",
+        "身高一米八的他，每天只吃两顿饭，却越来越胖！",
+    ]
+    raw = "\n".join(["首页", "财经", "作者主页", chrome, "关注", "沪市成交额回升至四千亿元", "2024-05-08 10:20",
+                     *article, "（编辑：王明）", "大家都在看", *teasers])
+    segments = split_segments(raw)
+    page = analyse(segments)
+    start, end = page.run
+    assert [s.text for s in segments[start:end + 1]] == article
+    assert all(b.damped for b in page.blocks[-len(teasers):])
+    classify(segments)
+    assert [s.text for s in segments if s.label == "paragraph" and s.text != chrome] == article

@@ -382,20 +382,21 @@ def zones(page: _Page, *, after_prose_cjk: int = ZONE_AFTER_PROSE_CJK) -> None:
     date does not end it: teaser lists date every entry). A list or advertising header before the
     article's prose is page navigation (热门, 推荐, 招聘 in a menu): its list ends at the first
     prose. A list or advertising header that follows the article's prose damps the prose under
-    it, and a platform's notice there closes the article: the rest of the page stays in zones
+    it (so does one after an editor's or source line that signs the prose off, however short
+    the prose), and a platform's notice there closes the article: the rest of the page stays in zones
     and damped, even under a byline (the next item is another user's post). An advertisement's
     close button (×) ends its zone: an ad set into the article holds a line or two, and the
     article goes on after it."""
     listing = (Label.RECOMMENDATION, Label.ADVERTISEMENT)
-    zone, damped, closed, after_prose, prose = "", False, False, False, 0
+    zone, damped, closed, after_prose, prose, signed = "", False, False, False, 0, False
     for segment, b in zip(page.segments, page.blocks):
         if b.kind == "header":
             zone = _header_zone(segment.text)
-            after_prose = prose >= after_prose_cjk
+            after_prose = prose >= after_prose_cjk or signed
             closed = closed or (after_prose and bool(PLATFORM_NOTE.search(segment.text)))
             damped = closed or (after_prose and zone in listing)
         elif b.kind == "source" and not closed and SOURCE_LINE.search(segment.text):
-            zone, damped = "", False
+            zone, damped, signed = "", False, prose > 0
         elif zone == Label.ADVERTISEMENT and not closed and CLOSE_BUTTON.fullmatch(segment.text):
             zone, damped = "", False
         elif b.kind == "good":
@@ -447,7 +448,9 @@ def listings(page: _Page, *, headline_run: int = HEADLINE_RUN, tiny_chars: int =
         i = j
 
 
-def _value(b: _Block) -> float:
+def _value(b: _Block, beside_good: bool = False) -> float:
+    """A block's worth to the article run. A finished sentence of some prose beside prose counts
+    as prose (jusText's context rule): a short article is often a few such sentences."""
     if b.kind in ("source", "header"):
         return -BOUNDARY_COST
     if b.kind == "short":
@@ -455,7 +458,7 @@ def _value(b: _Block) -> float:
     if b.kind not in ("good", "near"):
         return -(NOISE_COST + NOISE_LENGTH_FACTOR * min(b.n, 80))
     value = float(min(b.cjk, GOOD_VALUE_CAP))
-    if b.kind == "near":
+    if b.kind == "near" and not (beside_good and b.final):
         value = NEAR_FACTOR * value - SHORT_COST
     if b.damped:
         value *= ZONE_DAMPING
@@ -476,10 +479,11 @@ def _densest_run(values: list[float]) -> tuple[int, int]:
 
 
 def article_run(page: _Page) -> None:
-    """The densest run of prose, then jusText's context rule at its edges: short finished
-    sentences next to the run join it."""
+    """The densest run of prose (a finished sentence beside prose counting as prose), then
+    jusText's context rule at its edges: short finished sentences next to the run join it."""
     blocks = page.blocks
-    start, end = _densest_run([_value(b) for b in blocks])
+    good = [False, *(b.kind == "good" for b in blocks), False]
+    start, end = _densest_run([_value(b, good[i] or good[i + 2]) for i, b in enumerate(blocks)])
     if end < start:
         page.run = (start, end)
         return
