@@ -558,3 +558,21 @@ def test_a_short_signed_article_outweighs_a_sentence_of_chrome_and_the_list_afte
     assert all(b.damped for b in page.blocks[-len(teasers):])
     classify(segments)
     assert [s.text for s in segments if s.label == "paragraph" and s.text != chrome] == article
+
+
+def test_a_table_the_article_announces_at_its_end_is_the_articles() -> None:
+    # A table one cell a line reads as a menu to the model; the line that ends the article and
+    # announces it (附：…) makes it the article's, up to the page's own lines after it.
+    article = [
+        "本报讯 记者从市教育局获悉，今年全市普通高校专升本考试将于5月中旬举行，报名工作已经开始。",
+        "考生须在规定时间内登录报名系统填写信息，逾期不再补报。",
+        "各招生院校今年共设十二个专业，比去年增加两个，招生计划总数与去年持平，专业和考试科目见下表。",
+        "附：2024年招生专业及考试科目",
+    ]
+    table = ["专业名称", "招生人数", "考试科目", "金融学", "30", "高等数学", "会计学", "45", "管理学原理", "法学", "20", "法学基础"]
+    footer = ["关于我们", "联系我们", "版权所有 未经授权不得转载"]
+    raw = "\n\n".join(["首页", "新闻", "教育", "专升本考试5月中旬举行", "2024-03-02 09:00", *article, *table, *footer])
+    segments = labelled(raw)
+    kept = {s.text: s.features["reason"] for s in segments if s.label in IN_ARTICLE}
+    assert {cell: kept.get(cell) for cell in table} == {cell: "announced" for cell in table}
+    assert all(line not in kept for line in footer)

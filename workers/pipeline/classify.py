@@ -17,6 +17,8 @@ ANALYSIS, each pass filling in the page's working state (`_Page`):
   records         an article of records (a price list) continues past its run while blocks open
                   with the fields of the run's short lines;
   author_card     an author's card at the run's end (name and role, desk, biography) is metadata;
+  announced       a table or list the run's last line announces (附：…, a line ending in a colon)
+                  continues the article over its plain lines;
   furniture       long stretches of small or noisy blocks inside the run are page furniture;
   thread_posts    on a thread page, the lines after each post stamp are a post;
   list_page       on a page without prose, its longest run of plain lines is its content;
@@ -27,7 +29,7 @@ fitted by `python -m workers train-classifier`) gives each block its probability
 and the FIRST verdict (reason `model`). The REVISIONS then overrule it where the form is decisive,
 each naming itself as the reason: `zone:<class>` (a block under a list header outside the run),
 `kind:<kind>` (a block the passes found no prose in), `run_prose` (the run's prose, where the model
-kept none of the run), `thread_post`, `list_page`, `byline`, `author_card`, `title`.
+kept none of the run), `thread_post`, `announced`, `list_page`, `byline`, `author_card`, `title`.
 The first verdict is kept apart: a revised segment carries both in its features.
 """
 from __future__ import annotations
@@ -103,6 +105,9 @@ MAX_INNER_GAP = 3
 # inside the run is no furniture.
 RECORD_FIELD_LINES = 3
 RECORD_STRAY_BLOCKS = 2
+# A line at the run's end that announces what follows (one ending in a colon, or 附：…) heads the
+# article's table or list: the plain lines after it, this many at least, are the article's.
+ANNOUNCED_MIN_LINES = 3
 # An author's card closes many articles: a short line naming the reporter and their role (张三 经济观察报记者),
 # perhaps their desk and a line of biography. Its name line sits among the run's last this many blocks.
 AUTHOR_CARD_REACH = 4
@@ -201,6 +206,8 @@ FIRST_ITEM = re.compile(r"^(?:1[.、)）](?![0-9])|[(（][1一][)）]|[①⑴❶
 # A record's line: its number (1、) or a field, a short label, a colon and its value (成人票原价：279元).
 # A date or a time is no label.
 RECORD_LINE = re.compile(r"^(?:[0-9０-９]{1,3}[、．.)）](?![0-9０-９])|(?![0-9０-９]+[年月日号时:：\-/.])[^\s：:，。]{2,8}[：:]\s*\S)")
+# A line that announces the list or table under it.
+ANNOUNCEMENT = re.compile(rf"^(?:{_words(lexicon.ATTACHMENT_LABELS)})\s*[：:]|[：:]$")
 # Blocks that end an article's records: what follows them is another item of the page.
 RECORD_BOUNDARY_KINDS = ("source", "header", "footer", "ui", "menu")
 # A line that ends with an author's role: the name line of an author's card.
@@ -250,6 +257,7 @@ class _Page:
     record_fields: frozenset[str] = frozenset()
     furniture: set[int] = field(default_factory=set)
     card: set[int] = field(default_factory=set)
+    announced: set[int] = field(default_factory=set)
     posts: set[int] = field(default_factory=set)
     list_lines: set[int] = field(default_factory=set)
     title: int | None = None
@@ -437,7 +445,7 @@ def listings(page: _Page, *, headline_run: int = HEADLINE_RUN, tiny_chars: int =
             if headline[j]:
                 headlines.append(j)
             j += 1
-        announced = i > 0 and segments[i - 1].text.endswith(("：", ":"))
+        announced = i > 0 and bool(ANNOUNCEMENT.search(segments[i - 1].text))
         # A row of mostly questions and exclamations is a passage cut at its marks (a teaser cut
         # short ends on an ellipsis instead).
         sentences = sum(1 for k in headlines if segments[k].text.endswith(SENTENCE_ENDINGS))
@@ -517,6 +525,23 @@ def records(page: _Page, *, field_lines: int = RECORD_FIELD_LINES, stray_blocks:
     page.run = (start, last)
 
 
+def announced(page: _Page, *, min_lines: int = ANNOUNCED_MIN_LINES) -> None:
+    """A line that ends the run, or follows it, announcing a table or a list: the plain lines
+    under it (cells of a table one a line) are the article's, up to the first noise line. The run
+    itself stays as it is: the model reads the run's prose, and a table is none."""
+    segments, blocks, (start, end) = page.segments, page.blocks, page.run
+    if end < start:
+        return
+    for head in (end, end + 1):
+        if head < len(blocks) and blocks[head].kind in ("short", "near", "good") and ANNOUNCEMENT.search(segments[head].text):
+            stop = head + 1
+            while stop < len(blocks) and blocks[stop].kind in ("short", "near", "good"):
+                stop += 1
+            if stop - head - 1 >= min_lines:
+                page.announced = set(range(end + 1, stop))
+            return
+
+
 def author_card(page: _Page, *, reach: int = AUTHOR_CARD_REACH, max_chars: int = AUTHOR_CARD_MAX_CHARS) -> None:
     """An author's card at the run's end is the article's metadata: the run ends before it."""
     segments, blocks, (start, end) = page.segments, page.blocks, page.run
@@ -543,7 +568,7 @@ def furniture(page: _Page, *, max_gap: int = MAX_INNER_GAP, max_mean_chars: int 
         while j <= last and blocks[j].kind not in ("good", "near"):
             j += 1
         gap = range(i, j)
-        announced = i > 0 and segments[i - 1].text.endswith(("：", ":"))
+        announced = i > 0 and bool(ANNOUNCEMENT.search(segments[i - 1].text))
         mean_chars = sum(blocks[k].n for k in gap) / len(gap)
         noise = sum(1 for k in gap if blocks[k].kind != "short") / len(gap)
         furnished = mean_chars < max_mean_chars or noise >= min_noise_share
@@ -658,7 +683,7 @@ def title(page: _Page, *, lookback: int = TITLE_LOOKBACK) -> None:
 
 # The analysis passes, in the order they run.
 ANALYSIS: tuple[Callable[[_Page], None], ...] = (
-    describe, kinds, numbered_lists, zones, listings, article_run, records, author_card, furniture, thread_posts, list_page, title,
+    describe, kinds, numbered_lists, zones, listings, article_run, records, author_card, announced, furniture, thread_posts, list_page, title,
 )
 
 
@@ -927,6 +952,12 @@ def thread_post(v: _Verdicts) -> None:
         v.keep(i, "thread_post")
 
 
+def announced_line(v: _Verdicts) -> None:
+    """The table or list the article announces at its end is the article's."""
+    for i in sorted(v.page.announced):
+        v.keep(i, "announced")
+
+
 def list_page_line(v: _Verdicts) -> None:
     """The entries of a page without prose, or written in short lines, are its content."""
     for i in sorted(v.page.list_lines):
@@ -955,7 +986,7 @@ def title_line(v: _Verdicts) -> None:
 
 # The revisions of the first verdict, in the order they run: a later one overrules an earlier one.
 REVISIONS: tuple[Callable[[_Verdicts], None], ...] = (
-    zone_outside_run, no_prose, run_prose, thread_post, list_page_line, byline, card_line, title_line,
+    zone_outside_run, no_prose, run_prose, thread_post, announced_line, list_page_line, byline, card_line, title_line,
 )
 
 

@@ -50,6 +50,8 @@ FOOTER_WORDS = (
     "联系我们", "关于我们", "免责声明", "隐私政策", "用户协议", "服务条款", "网站地图",
     "未经授权", "未经许可", "未经书面授权", "未经书面许可", "不得转载", "禁止转载", "请勿转载", "all rights reserved",
 )
+# Labels that open a line announcing what is attached below it (附：招生专业及考试科目, 附件：…).
+ATTACHMENT_LABELS = ("附", "附件", "附表", "附录", "附錄")
 # A publishing platform's notice that the text above is a user's post.
 PLATFORM_NOTES = ("仅提供信息存储", "系信息发布平台", "用户上传并发布")
 # A comment section's header: a count or a qualifier before the word for comments.
