@@ -88,3 +88,18 @@ def test_the_template_kept_with_the_window_is_the_one_its_counts_give():
         least = max(limits.min_pages, limits.min_share * len(state.pages))
         assert state.template == {line for line, count in state.counts.items() if count >= least}
         assert window_state(numbered, limits).template == state.template
+
+
+def test_between_the_template_lines_dropped_prose_is_restored_but_a_list_entrys_summary_is_not():
+    # The article lies between the site's template lines: a second part the classifier cut off comes
+    # back; the lead under a bulleted teaser of a related list stays the list's.
+    paragraphs = ARTICLE.split("\n\n")[1:]
+    lines = [("站点导航 首页", Label.NAVIGATION), (paragraphs[0], Label.PARAGRAPH), (paragraphs[1], Label.FOOTER),
+             ("* 央行：下半年货币政策保持稳健", Label.RECOMMENDATION), (paragraphs[2], Label.RECOMMENDATION),
+             ("版权所有 本站", Label.FOOTER)]
+    segments = [Segment(index=i, text=text, start=0, end=0, label=label) for i, (text, label) in enumerate(lines)]
+    digests = line_digests(segments)
+    template_pass(segments, digests, frozenset((digests[0], digests[-1])))
+    assert [s.label for s in segments] == [Label.NAVIGATION, Label.PARAGRAPH, Label.PARAGRAPH, Label.RECOMMENDATION,
+                                           Label.RECOMMENDATION, Label.FOOTER]
+    assert segments[2].features["reason"] == "site_template_stretch"

@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 from publicsuffixlist import PublicSuffixList
 
 from .records import CONTENT_LABELS, Label, LineFingerprints, Memory, RawPage, Segment
+from .split import BULLET
 
 # --- thresholds and bounds ----------------------------------------------------------------------
 # A site's template is learnt over its last this many distinct pages.
@@ -270,16 +271,19 @@ def template_pass(segments: Sequence[Segment], digests: Sequence[str | None], te
 def _restore_stretch(segments: Sequence[Segment], members: Sequence[bool]) -> int:
     """The article lies between the site's template lines: from the last template line before its first
     content block to the first after its last. Prose in that stretch that the classifier dropped as page
-    furniture, and that the site never repeats, is the article's own (a second part the classifier cut off)."""
+    furniture, and that the site never repeats, is the article's own (a second part the classifier cut off);
+    prose right under a dropped bulleted line is that list entry's summary (* 标题, then its lead)."""
     content = [i for i, (s, member) in enumerate(zip(segments, members)) if s.label in CONTENT_LABELS and not member]
     if not content:
         return 0
     start = max((i for i in range(content[0]) if members[i]), default=-1)
     end = min((i for i in range(content[-1] + 1, len(segments)) if members[i]), default=len(segments))
     restored = 0
-    for segment in segments[start + 1 : end]:
-        text = segment.text
-        if segment.label in RESTORED_LABELS and len(_HAN.findall(text)) >= PROSE_MIN_HAN and _SENTENCE_END.search(text):
+    for i in range(start + 1, end):
+        segment, text = segments[i], segments[i].text
+        summary = i > 0 and segments[i - 1].label not in CONTENT_LABELS and BULLET.match(segments[i - 1].text)
+        if (segment.label in RESTORED_LABELS and not summary
+                and len(_HAN.findall(text)) >= PROSE_MIN_HAN and _SENTENCE_END.search(text)):
             _revise(segment, Label.PARAGRAPH, RESTORE_REASON)
             restored += 1
     return restored
