@@ -81,7 +81,8 @@ DURATION_VERBS = ("用时", "用了", "仅用", "历时", "耗时", "花了", "�
 MAX_DURATION_YEARS = 200
 AVERAGE = "均"  # 场均, 人均, 平均, 日均: an average count may have a fraction
 AVERAGE_REACH = 60  # characters back to look for it, within the sentence
-SENTENCE_ENDS = "。！？!?…\n"
+SENTENCE_MARKS = "。！？!?…"
+SENTENCE_ENDS = SENTENCE_MARKS + "\n"
 MIN_CALENDAR_YEAR = 10  # two-digit years (98年) are written; one-digit ones are not
 NOT_DURATION_AFTER = ("级", "期", "代")  # 5年级, 3年期, 7年代
 # Scope durations (3年来) measure a span; the rest measure how long something took.
@@ -130,9 +131,13 @@ CHANGE_GAP_RE = re.compile(r"[,，、]?\s*$")
 LIST_JOINERS = frozenset({"、", "和", "与", "及", ",", "，"})
 CHANGE_LOOKBACK = 12
 
-SENTENCE_END_RE = re.compile(r"[。！？!?…]+[”’」』\"]*")  # inside a paragraph, which a line break ends
-# Commas and colons end a clause, except a thousands separator (1,100万) or a clock time (9:45).
-CLAUSE_SEP_RE = re.compile(starting_with("，；;:：,", r"[，；;]|(?<!\d)[:：]|[:：](?!\d)|(?<!\d),|,(?!\d{3}(?!\d))"))
+# Inside a paragraph, which a line break ends. Both patterns open on one plain character class, which re
+# skips to at C speed; a repeat ([…]+) or a lookahead in its place is tried at every position in turn.
+SENTENCE_END_RE = re.compile(rf"[{SENTENCE_MARKS}][{SENTENCE_MARKS}]*[”’」』\"]*")
+# Commas and colons end a clause, except a thousands separator (1,100万) or a clock time (9:45): the
+# separator, then what stands before it (no digit) and after it (for a colon no digit, for a comma no
+# group of three digits).
+CLAUSE_SEP_RE = re.compile(r"[，；;:：,](?:(?<![:：,])|(?<!\d.)|(?<=[:：])(?!\d)|(?<=,)(?!\d{3}(?!\d)))")
 SEGMENT_SEP = "；;"
 FORMULA_RE = re.compile(r"(?<![\d.])\d+(?:\+\d+)+(?![\d.])")
 
@@ -165,12 +170,24 @@ LEADING_WORDS_RE = re.compile(
     r"据统计|据了解|据悉|数据显示|统计显示|总体来看|而且|而|并且|并|且|还|也|均|则|已经|已|仅仅|仅|短短|"
     r"只|就|才|又|再|都|共|约|大约|该|这|和|与|及|以及|、|[（(][^）)]{0,8}[）)]|\s)+"
 )
+# Predicates and adverbs between a subject and its figure (实现了, 约为, 共计 …), and the characters
+# before a word that make it the end of another word (签约, 最近, 赶超, 拥有).
+TRAILING_WORDS = (
+    "实现了", "实现", "完成了", "完成", "达到了", "达到", "达", "为", "是", "约为", "约", "将近", "接近", "近", "超过",
+    "超", "逾", "突破", "共计", "合计", "总计", "共有", "共", "有", "稳定在", "保持在", "维持在", "控制在",
+    "增至", "增加到", "增长到", "提高到", "提升到", "降至", "下降到", "下滑至", "减少到", "减至", "锐减到", "跃升至",
+    "仅用了", "仅用", "只用了", "只用", "用了", "用时", "历时", "耗时", "花了", "仅仅", "已经", "只有", "不到", "不足",
+    "多达", "高达", "至少", "最多", "不超过", "不少于", "长达", "整整", "连续", "经过", "大约", "累计达", "分别", "先后",
+    "报", "仅", "只",
+)
+NOT_TRAILING_AFTER = {"约": "签合节公条预制契履特", "近": "附最邻靠", "超": "赶高", "有": "拥具含持占所"}
+# The words' first characters, looked at first: re tries the pattern at every position of the text.
 TRAILING_WORDS_RE = re.compile(
-    r"(?:实现了?|完成了?|达到了?|达|为|是|约为|(?<![签合节公条预制契履特])约|将近|接近|(?<![附最邻靠])近|超过|"
-    r"(?<![赶高])超|逾|突破|共计|合计|总计|共有|共|(?<![拥具含持占所])有|稳定在|保持在|维持在|控制在|"
-    r"增至|增加到|增长到|提高到|提升到|降至|下降到|下滑至|减少到|减至|锐减到|跃升至|仅用了?|只用了?|用了|用时|"
-    r"历时|耗时|花了|仅仅|已经|只有|不到|不足|多达|高达|至少|最多|不超过|不少于|长达|整整|连续|经过|"
-    r"大约|累计达|分别|先后|报|仅|只|\s)+$"
+    "(?:" + starting_with(
+        re.escape("".join(sorted({word[0] for word in TRAILING_WORDS}))) + r"\s",
+        "|".join((f"(?<![{NOT_TRAILING_AFTER[w]}])" if w in NOT_TRAILING_AFTER else "") + re.escape(w)
+                 for w in TRAILING_WORDS) + r"|\s",
+    ) + ")+$"
 )
 PREPOSITIONS = (
     "作为", "为了", "为", "在", "随着", "按照", "根据", "通过", "围绕", "以", "对", "从", "经过", "由于",

@@ -172,12 +172,16 @@ class Quantity(NamedTuple):
 
 
 def _alternation(words) -> str:
-    parts = []
+    """Any of `words`, longest first, each with its guard. The words are grouped by their first
+    character (个(?:百分点|月|…)|年|…): re tries a group's words only where that character stands, not
+    every one of two hundred words after each numeral."""
+    groups: dict[str, list[str]] = {}
     for word in sorted(set(words), key=len, reverse=True):
         guard = UNIT_GUARDS.get(word, "")
-        parts.append(re.escape(word) + (f"(?![{guard}])" if guard else ""))
+        groups.setdefault(word[0], []).append(re.escape(word[1:]) + (f"(?![{guard}])" if guard else ""))
     # A look at the first character turns most numerals that carry no unit away before they try every word.
-    return starting_with(re.escape("".join(sorted({word[0] for word in words}))), "|".join(parts))
+    return starting_with(re.escape("".join(sorted(groups))),
+                         "|".join(f"{re.escape(first)}(?:{'|'.join(rests)})" for first, rests in groups.items()))
 
 
 _NUM = NUMERAL_PATTERN
@@ -527,5 +531,6 @@ def _trailing_multiplier(numeral: str) -> str:
     return next((w for w in MULTIPLIER_ENDINGS if numeral.endswith(w)), "")
 
 
+@lru_cache(maxsize=NUMERAL_CACHE_SIZE)  # asked of every figure; a text repeats its numerals
 def _chinese(numeral: str) -> bool:
     return _DIGIT.search(numeral) is None
