@@ -192,7 +192,11 @@ _NUMERAL = rf"(?:{_ESTIMATE}|{_NUM}(?:几{_BIG}{{0,3}})?)"
 _UNIT = _alternation({w: u for w, u in UNITS.items() if w != INDEX_POINT})
 _INDEX_POINT = rf"(?<=\.\d){INDEX_POINT}|(?<=\.\d\d){INDEX_POINT}|(?<=\.\d\d\d){INDEX_POINT}"
 _PER = _alternation(PER_WORDS)
-_RANGE_SEP = r"(?:至|到|-|—|~|～|－)"
+RANGE_SEPARATORS = "至到-—~～－"
+_RANGE_SEP = f"[{re.escape(RANGE_SEPARATORS)}]"
+# A range's separator stands at most a unit word after its first numeral (6到18米, 3%-5%): looked for
+# first, it spares most figures matching their unit twice, once as the range's and once as their own.
+_RANGE_AHEAD = rf"(?=.{{0,{max(map(len, UNITS))}}}{_RANGE_SEP})"
 _MULT = r"(?:万亿|亿|万|千(?![米克瓦卡])|百(?!分))"
 _SYMBOL = "|".join(re.escape(s) for s in sorted(MONEY_SYMBOLS, key=len, reverse=True))
 _DURATION_FIRST = r"(?P<d1u>年|天|个?小时|分钟?)(?:零|又)?"
@@ -217,7 +221,7 @@ QUANTITY_RE = re.compile(
             rf"分之(?P<frac>{_NUM})"
             rf"|{_DURATION_FIRST}(?P<d2>{_NUM}){_DURATION_SECOND}"
             rf"|(?P<hu>{_HALF_UNITS})半|个半(?P<h2u>小时|月)"
-            rf"|(?:(?P<low_unit>{_UNIT})?{_RANGE_SEP}(?P<num2>{_NUMERAL}))?"
+            rf"|(?:{_RANGE_AHEAD}(?P<low_unit>{_UNIT})?{_RANGE_SEP}(?P<num2>{_NUMERAL}))?"
             rf"(?P<approx>[多余])?(?P<mult>{_MULT})?(?:(?:(?<=\d) )?(?P<unit>{_UNIT}|{_INDEX_POINT})(?P<rmb>人民币)?|(?P<bare>(?<=[万亿]))))",
         ))
         + rf")(?:(?:/|每)(?P<per>{_PER}))?(?P<post>以上|以下|以内|之内|左右|上下|多|余|内|不到)?",
