@@ -102,11 +102,11 @@ YEAR_FRAGMENT_RE = re.compile(
 SUBJECT_STRIP = "“”\"'‘’「」《》()（）【】[]的—-－·•:：、 "
 
 MIN_SUBJECT = 2
-SUBJECT_CACHE_SIZE = 4096
 MAX_SUBJECT = 24
 MAX_TOPIC = 16
 MAX_NAME = 20  # a project name before its head noun
 MAX_NOUN_PHRASE = 14
+SUBJECT_CACHE_SIZE = 4096  # distinct words before a figure that _clean remembers
 
 # (full width, ASCII) pairs folded before matching. str.replace per pair runs at memchr speed, where
 # str.translate looks every character of a Chinese text up in a dict.
@@ -267,8 +267,7 @@ def read_facts(text: str, reference_year: int | None = None) -> FactReading:
         para_start, para_end = _paragraph(norm, starts[first])
         last = bisect_left(starts, para_end, first)
         formula_numbers = _formula_numbers(norm[para_start:para_end])
-        periods = _periods(norm, para_start, para_end, reference_year)
-        lead_period = periods[0][2] if periods and periods[0][0] == para_start else None
+        lead_period = _lead_period(norm, para_start, para_end, reference_year)
         for s_start, s_end in _sentences(norm, para_start, para_end):
             inside = quantities[bisect_left(starts, s_start, first, last):bisect_left(starts, s_end, first, last)]
             if not inside:
@@ -276,6 +275,8 @@ def read_facts(text: str, reference_year: int | None = None) -> FactReading:
             clauses = _clauses(norm, s_start, s_end)
             candidates = _accepted(norm, inside, clauses, formula_numbers, rejected)
             if candidates:
+                # Periods only of the sentences with a fact (a period never crosses a sentence end).
+                periods = _periods(norm, s_start, s_end, reference_year)
                 facts.extend(_sentence_facts(text, norm, s_start, s_end, clauses, candidates, periods, lead_period))
         first = last
     return FactReading(facts, rejected)
@@ -524,7 +525,7 @@ def _sentence_facts(
                 low=q.low,
                 high=q.high,
                 change=fact_change,
-                period=_period_for(periods, s_start, q.start) or lead_period,
+                period=_period_for(periods, q.start) or lead_period,
                 subject_method=method,
                 per=q.per,
             )
@@ -676,20 +677,30 @@ def _is_composite(m: re.Match[str]) -> bool:
 
 
 def _periods(norm: str, start: int, end: int, year: int | None) -> list[tuple[int, int, Period]]:
-    """Periods of a paragraph standing at the head of a clause, resolved against the reference year."""
+    """Periods of a sentence standing at the head of a clause, resolved against the reference year."""
     if all(norm.find(word, start, end) < 0 for word in PERIOD_WORDS):
-        return []  # most paragraphs: no period without one of these words
+        return []  # most sentences: no period without one of these words
     out = []
     for m in PERIOD_RE.finditer(norm, start, end):
-        if not _is_composite(m) and not _at_clause_head(norm, m.start()):
-            continue
-        after = norm[m.end():m.end() + 1]
-        if after.isdigit() or (m.group() == m.group("year") and after and after in "来间内底末初"):
-            continue  # 2020年12月… is a date; 今年来, 年底 are not periods of a figure
-        period = _resolve(m, year, norm)
-        if period is not None:
+        if (period := _period(norm, m, year)) is not None:
             out.append((m.start(), m.end(), period))
     return out
+
+
+def _lead_period(norm: str, start: int, end: int, year: int | None) -> Period | None:
+    """The period a paragraph opens with, which covers the paragraph."""
+    m = PERIOD_RE.match(norm, start, end)
+    return _period(norm, m, year) if m else None
+
+
+def _period(norm: str, m: re.Match[str], year: int | None) -> Period | None:
+    """The period a match names, if it stands at the head of a clause and is no date."""
+    if not _is_composite(m) and not _at_clause_head(norm, m.start()):
+        return None
+    after = norm[m.end():m.end() + 1]
+    if after.isdigit() or (m.group() == m.group("year") and after and after in "来间内底末初"):
+        return None  # 2020年12月… is a date; 今年来, 年底 are not periods of a figure
+    return _resolve(m, year, norm)
 
 
 def _at_clause_head(norm: str, pos: int) -> bool:
@@ -740,8 +751,8 @@ def _quarter(word: str) -> int:
     return QUARTER_WORDS.get(word) or int(word)
 
 
-def _period_for(periods: list[tuple[int, int, Period]], s_start: int, pos: int) -> Period | None:
+def _period_for(periods: list[tuple[int, int, Period]], pos: int) -> Period | None:
     """The last period stated in the sentence before the figure."""
     i = bisect_left(periods, pos, key=itemgetter(0)) - 1
-    return periods[i][2] if i >= 0 and periods[i][0] >= s_start else None
+    return periods[i][2] if i >= 0 else None
 
