@@ -132,12 +132,13 @@ CHANGE_GAP_RE = re.compile(r"[,，、]?\s*$")
 LIST_JOINERS = frozenset({"、", "和", "与", "及", ",", "，"})
 CHANGE_LOOKBACK = 12
 
-# Inside a paragraph, which a line break ends. Both patterns open on one plain character class, which re
-# skips to at C speed; a repeat ([…]+) or a lookahead in its place is tried at every position in turn.
-SENTENCE_END_RE = re.compile(rf"[{SENTENCE_MARKS}][{SENTENCE_MARKS}]*[”’」』\"]*")
+# A sentence of a paragraph (which a line break ends): up to its run of end marks and closing quotes,
+# or to the paragraph's end; it starts and ends on no space.
+SENTENCE_RE = re.compile(rf"(?=\S)(?:[^{SENTENCE_MARKS}]*[{SENTENCE_MARKS}]+[”’」』\"]*|[^{SENTENCE_MARKS}]*\S)")
 # Commas and colons end a clause, except a thousands separator (1,100万) or a clock time (9:45): the
 # separator, then what stands before it (no digit) and after it (for a colon no digit, for a comma no
-# group of three digits).
+# group of three digits). The pattern opens on one plain character class, which re skips to at C speed;
+# a lookahead in its place is tried at every position in turn.
 CLAUSE_SEP_RE = re.compile(r"[，；;:：,](?:(?<![:：,])|(?<!\d.)|(?<=[:：])(?!\d)|(?<=,)(?!\d{3}(?!\d)))")
 SEGMENT_SEP = "；;"
 FORMULA_RE = re.compile(r"(?<![\d.])\d+(?:\+\d+)+(?![\d.])")
@@ -415,20 +416,7 @@ def _paragraph(norm: str, pos: int) -> tuple[int, int]:
 
 def _sentences(norm: str, start: int, end: int) -> list[tuple[int, int]]:
     """Sentence spans inside a paragraph, ends included, surrounding spaces trimmed."""
-    spans, pos = [], start
-    for m in SENTENCE_END_RE.finditer(norm, start, end):
-        spans.append((pos, m.end()))
-        pos = m.end()
-    spans.append((pos, end))
-    trimmed = []
-    for s, e in spans:
-        while s < e and norm[s].isspace():
-            s += 1
-        while e > s and norm[e - 1].isspace():
-            e -= 1
-        if s < e:
-            trimmed.append((s, e))
-    return trimmed
+    return [m.span() for m in SENTENCE_RE.finditer(norm, start, end)]
 
 
 def _clauses(norm: str, start: int, end: int) -> list[tuple[int, int, int]]:
