@@ -208,6 +208,8 @@ FIRST_ITEM = re.compile(r"^(?:1[.、)）](?![0-9])|[(（][1一][)）]|[①⑴❶
 RECORD_LINE = re.compile(r"^(?:[0-9０-９]{1,3}[、．.)）](?![0-9０-９])|(?![0-9０-９]+[年月日号时:：\-/.])[^\s：:，。]{2,8}[：:]\s*\S)")
 # A line that announces the list or table under it.
 ANNOUNCEMENT = re.compile(rf"^(?:{_words(lexicon.ATTACHMENT_LABELS)})\s*[：:]|[：:]$")
+# Blocks with text of their own: prose, nearly prose, a short line.
+TEXT_KINDS = ("good", "near", "short")
 # Blocks that end an article's records: what follows them is another item of the page.
 RECORD_BOUNDARY_KINDS = ("source", "header", "footer", "ui", "menu")
 # A line that ends with an author's role: the name line of an author's card.
@@ -445,15 +447,19 @@ def listings(page: _Page, *, headline_run: int = HEADLINE_RUN, tiny_chars: int =
             if headline[j]:
                 headlines.append(j)
             j += 1
-        announced = i > 0 and bool(ANNOUNCEMENT.search(segments[i - 1].text))
         # A row of mostly questions and exclamations is a passage cut at its marks (a teaser cut
         # short ends on an ellipsis instead).
         sentences = sum(1 for k in headlines if segments[k].text.endswith(SENTENCE_ENDINGS))
-        if len(headlines) >= headline_run and not announced and sentences * 2 < len(headlines):
+        if len(headlines) >= headline_run and not _announced_at(segments, i) and sentences * 2 < len(headlines):
             for k in headlines:
                 if blocks[k].kind in ("good", "near"):
                     blocks[k].kind = "teaser"
         i = j
+
+
+def _announced_at(segments: list[Segment], i: int) -> bool:
+    """Whether the line before block i announces the list or table that starts there."""
+    return i > 0 and bool(ANNOUNCEMENT.search(segments[i - 1].text))
 
 
 def _value(b: _Block, beside_good: bool = False) -> float:
@@ -533,9 +539,9 @@ def announced(page: _Page, *, min_lines: int = ANNOUNCED_MIN_LINES) -> None:
     if end < start:
         return
     for head in (end, end + 1):
-        if head < len(blocks) and blocks[head].kind in ("short", "near", "good") and ANNOUNCEMENT.search(segments[head].text):
+        if head < len(blocks) and blocks[head].kind in TEXT_KINDS and ANNOUNCEMENT.search(segments[head].text):
             stop = head + 1
-            while stop < len(blocks) and blocks[stop].kind in ("short", "near", "good"):
+            while stop < len(blocks) and blocks[stop].kind in TEXT_KINDS:
                 stop += 1
             if stop - head - 1 >= min_lines:
                 page.announced = set(range(end + 1, stop))
@@ -568,11 +574,10 @@ def furniture(page: _Page, *, max_gap: int = MAX_INNER_GAP, max_mean_chars: int 
         while j <= last and blocks[j].kind not in ("good", "near"):
             j += 1
         gap = range(i, j)
-        announced = i > 0 and bool(ANNOUNCEMENT.search(segments[i - 1].text))
         mean_chars = sum(blocks[k].n for k in gap) / len(gap)
         noise = sum(1 for k in gap if blocks[k].kind != "short") / len(gap)
         furnished = mean_chars < max_mean_chars or noise >= min_noise_share
-        listed = (announced and all(blocks[k].bullet for k in gap)) or \
+        listed = (_announced_at(segments, i) and all(blocks[k].bullet for k in gap)) or \
             2 * sum(_lead(blocks[k]) in page.record_fields for k in gap) >= len(gap)
         if len(gap) > max_gap and furnished and not listed:
             page.furniture.update(gap)
@@ -613,7 +618,7 @@ def thread_posts(page: _Page, *, min_posts: int = THREAD_MIN_POSTS, shape_repeat
         while (
             j < len(blocks)
             and j not in stamp_set
-            and blocks[j].kind in ("good", "near", "short")
+            and blocks[j].kind in TEXT_KINDS
             and blocks[j].zone in ("", Label.COMMENT)
             and _LETTER.search(segments[j].text)
             and not blocks[j].bullet
@@ -655,7 +660,7 @@ def list_page(page: _Page, *, min_lines: int = LIST_PAGE_MIN_LINES, lines_over_r
 def _is_title_like(segment: Segment, b: _Block) -> bool:
     return (
         TITLE_MIN_CHARS <= b.n <= TITLE_MAX_CHARS
-        and b.kind in ("short", "near", "good")
+        and b.kind in TEXT_KINDS
         and b.cjk_ratio >= PROSE_MIN_CJK_RATIO
         and not b.bullet
         and b.sent <= 1
@@ -715,7 +720,7 @@ BYLINE_REACH = 30
 def _rule_content(b: _Block, inside: bool) -> bool:
     """The hand rules' verdict: prose or a short block inside the run, long prose outside a zone."""
     if inside:
-        return b.kind in ("good", "near", "short")
+        return b.kind in TEXT_KINDS
     return b.kind == "good" and b.cjk >= OUTSIDE_MIN_CJK and not b.zone
 
 

@@ -281,12 +281,16 @@ def _restore_stretch(segments: Sequence[Segment], members: Sequence[bool]) -> in
     restored = 0
     for i in range(start + 1, end):
         segment, text = segments[i], segments[i].text
-        summary = i > 0 and segments[i - 1].label not in CONTENT_LABELS and BULLET.match(segments[i - 1].text)
-        if (segment.label in RESTORED_LABELS and not summary
-                and len(_HAN.findall(text)) >= PROSE_MIN_HAN and _SENTENCE_END.search(text)):
+        if (segment.label in RESTORED_LABELS and len(_HAN.findall(text)) >= PROSE_MIN_HAN
+                and _SENTENCE_END.search(text) and not _entry_summary(segments, i)):
             _revise(segment, Label.PARAGRAPH, RESTORE_REASON)
             restored += 1
     return restored
+
+
+def _entry_summary(segments: Sequence[Segment], i: int) -> bool:
+    """Whether segment i stands right under a dropped bulleted line: that list entry's summary."""
+    return i > 0 and segments[i - 1].label not in CONTENT_LABELS and bool(BULLET.match(segments[i - 1].text))
 
 
 def _revise(segment: Segment, label: Label, reason: str) -> None:
