@@ -101,13 +101,26 @@ def test_a_replayed_page_gets_its_first_mark_and_is_folded_once(finance_pages):
     assert index.folded == folded
 
 
-def test_a_copy_of_a_copy_names_the_first_original(finance_pages):
+def test_a_copy_of_a_copy_names_the_copy_it_is_most_alike(finance_pages):
     index = ReprintIndex()
+    body = finance_pages[0]["gold"]["body"]
+    paragraphs = body.splitlines()
+    original = run(index, page("https://example.cn/a", "\n".join(paragraphs[:-1])))  # its last paragraph lost
+    copy = run(index, page("https://copy.example/b", body))
+    third = run(index, page("https://copy.example/c", one_node_per_line(body)))
+    assert copy.article.duplicate_of == original.article.id and copy.article.similarity < 1.0
+    assert (third.article.duplicate_of, third.article.similarity) == (copy.article.id, 1.0)
+
+
+def test_equally_alike_copies_give_the_smallest_id_whatever_the_order(finance_pages):
     text = finance_pages[0]["text"]
-    original = run(index, page("https://example.cn/a", text))
-    run(index, page("https://copy.example/b", text))
-    third = run(index, page("https://copy.example/c", one_node_per_line(text)))
-    assert third.article.duplicate_of == original.article.id
+    copies = [process_page(page(f"https://copy.example/{n}", text)) for n in range(3)]
+    smallest = min(copy.article.id for copy in copies)
+    for order in (copies, copies[::-1]):
+        index = ReprintIndex()
+        for copy in order:
+            fold(index, index_entry(copy, None))
+        assert run(index, page("https://copy.example/late", text)).article.duplicate_of == smallest
 
 
 def test_an_original_fetched_longer_ago_than_the_window_is_not_matched(finance_pages):
@@ -215,9 +228,23 @@ def test_a_body_nearly_all_inside_a_longer_one_is_the_same_story(finance_pages):
     assert index.match(half, "0" * 32, "https://copy.example/b", None) is None
 
 
+def test_a_story_inside_a_page_three_times_its_size_is_found(finance_pages):
+    # far below the 4-row bands' reach: only the 2-row bands make the pair a candidate
+    bodies = sorted((p["gold"]["body"] for p in finance_pages if site_of(p) == site_of(finance_pages[0])), key=len)
+    story = bodies[len(bodies) // 2]
+    others = "\n".join(b for b in bodies if b != story)[:2 * len(story)]
+    index = ReprintIndex()
+    original = process_page(page("https://example.cn/a", story))
+    fold(index, index_entry(original, None))
+    assert 0.25 <= similarity(story, story + "\n" + others) < 0.45
+    found = index.match(body_signature(story + "\n" + others), "0" * 32, "https://copy.example/a", None)
+    assert found is not None and found.duplicate_of == original.article.id
+
+
 def test_alike_is_similar_enough_or_nearly_all_inside():
     assert alike(0.7, 1000, 1000) and not alike(0.69, 1000, 1000)
     assert alike(0.5, 1000, 2000)  # the smaller's 1000 shingles all in the larger's
     assert not alike(0.5, 1000, 1000)  # a third of each outside the other
-    assert not alike(0.4, 1000, 5000)  # inside, but too small a part of the larger to tell
+    assert alike(0.25, 1000, 4000)  # all inside a larger body four times its size
+    assert not alike(0.2, 1000, 5000)  # all inside, but too small a part of the larger to tell
     assert list(alike(np.array([0.5, 0.5]), np.array([1000, 2000]), 2000)) == [True, False]  # as arrays, as the index asks

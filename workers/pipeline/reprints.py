@@ -6,7 +6,8 @@
 A body's signature is a MinHash (Broder 1997) of its character shingles, whitespace removed first so
 that a hard-wrapped or one-node-a-line rendering of the same text gives the same shingles. Candidates
 come from LSH banding (Indyk & Motwani 1998; Leskovec, Rajaraman & Ullman, *Mining of Massive
-Datasets*, ch. 3): articles that agree with the body on every row of at least one band. Each candidate
+Datasets*, ch. 3): articles that agree with the body on every row of at least one band, in bands of
+two widths (BAND_LAYOUT), the narrow ones for the low Jaccard of a body inside a larger one. Each candidate
 is confirmed on its whole signature (the share of equal MinHash values estimates the Jaccard
 similarity of the two shingle sets) against SIMILARITY_THRESHOLD, or, when one body is nearly all
 inside the other (one extraction kept more of the page than the other), against CONTAINMENT_THRESHOLD:
@@ -39,18 +40,21 @@ from .records import PageResult, Reprint, Signature
 SHINGLE_CHARS = 5  # characters per shingle: Chinese words are 1–4 characters, so a shingle spans a word or two
 NUM_PERM = 128  # MinHash values per body: the Jaccard estimate's standard deviation is at most 0.045
 MINHASH_SEED = 20240611  # fixed: every worker and every run must give the same signature to the same body
-BANDS, ROWS = 16, 4  # LSH bands over the first BANDS × ROWS values: a pair at Jaccard 0.7 is a candidate 98.8 % of the time
+# LSH bands as (bands, rows), over consecutive MinHash values: 16 × 4 over the first 64 make a pair at
+# Jaccard 0.7 a candidate 98.8 % of the time; 32 × 2 over the other 64 reach the pairs that only the
+# containment rule confirms, a pair at Jaccard 0.3 95 % of the time (0.25: 87 %)
+BAND_LAYOUT = ((16, 4), (32, 2))
 MIN_SHINGLES = 50  # shorter bodies get no signature: a stock sentence or two is not a story
 SIMILARITY_THRESHOLD = 0.7  # estimated Jaccard from which a body is the same story as an earlier one
 CONTAINMENT_THRESHOLD = 0.95  # estimated share of the smaller body's shingles in the larger's from which ...
-CONTAINED_MIN_SIMILARITY = 0.45  # ... the two are one story, if their Jaccard estimate is at least this too
+CONTAINED_MIN_SIMILARITY = 0.25  # ... the two are one story, if their Jaccard estimate is at least this too
 WINDOW_ARTICLES = 100_000  # articles the index holds; the oldest folded is evicted first
 WINDOW_AGE_S = 7 * 86_400  # an article matches earlier ones fetched at most this long before it
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # 2^64 / golden ratio: spreads the code points of a shingle
-_BAND_WEIGHTS = np.array([0xBF58476D1CE4E5B9, 0x94D049BB133111EB, 0xD6E8FEB86659FD93, 0xCA5A826395121157],
-                         dtype=np.uint64)[:ROWS]
-_BAND_NUMBERS = np.arange(1, BANDS + 1, dtype=np.uint64) * _MIX
+_ROW_WEIGHTS = np.array([0xBF58476D1CE4E5B9, 0x94D049BB133111EB, 0xD6E8FEB86659FD93, 0xCA5A826395121157],
+                        dtype=np.uint64)
+_BAND_NUMBERS = np.arange(1, sum(bands for bands, _ in BAND_LAYOUT) + 1, dtype=np.uint64) * _MIX
 
 
 def body_signature(body: str) -> Signature | None:
@@ -92,10 +96,15 @@ def distinct_count(hashes: np.ndarray) -> int:
 
 
 def band_keys(minhash: np.ndarray) -> np.ndarray:
-    """One 64-bit key per band: the band's ROWS values and its number, mixed."""
-    rows = minhash[:BANDS * ROWS].astype(np.uint64).reshape(BANDS, ROWS)
+    """One 64-bit key per band of BAND_LAYOUT: the band's values and its number, mixed."""
+    keys, start = [], 0
+    values = minhash.astype(np.uint64)
     with np.errstate(over="ignore"):
-        return (rows * _BAND_WEIGHTS).sum(axis=1, dtype=np.uint64) ^ _BAND_NUMBERS
+        for bands, rows in BAND_LAYOUT:
+            block = values[start:start + bands * rows].reshape(bands, rows)
+            keys.append((block * _ROW_WEIGHTS[:rows]).sum(axis=1, dtype=np.uint64))
+            start += bands * rows
+        return np.concatenate(keys) ^ _BAND_NUMBERS
 
 
 def url_key(url: str) -> int:
@@ -140,7 +149,7 @@ class ReprintIndex:
         self._sorted_keys = np.empty(0, dtype=np.uint64)
         self._sorted_sequences = np.empty(0, dtype=np.int64)
         self._recent: dict[int, list[int]] = {}  # band key → sequences, since the last merge
-        self._recent_count = 0
+        self._recent_bands: list[np.ndarray] = []  # the band keys of those articles, in sequence order
         # article id → its slot, so that telling whether an article is held (every fold asks, and the stream
         # folds each article the worker published once more when it reads it back) is one lookup
         self._slot_of: dict[bytes, int] = {}
@@ -178,10 +187,12 @@ class ReprintIndex:
             confirmed &= ~(self._seen[slots] < seen_at - self.max_age_s)
         if not confirmed.any():
             return None
-        # The most alike earlier copy; between equally alike ones the smallest original id, so that every
-        # worker, whatever order it read the index in, chooses the same.
-        best = min(np.flatnonzero(confirmed), key=lambda i: (-similarity[i], self._originals[slots[i]]))
-        return Reprint(_hex(self._originals[slots[best]]), float(similarity[best]))  # k/128: exact in JSON
+        # The most alike earlier copy itself, not the first of its copies: a copy wrongly marked would pass
+        # its wrong original on to every later copy of its own story, and the similarity is to this one.
+        # Between equally alike ones the smallest id, so that every worker, whatever order it read the
+        # index in, chooses the same.
+        best = min(np.flatnonzero(confirmed), key=lambda i: (-similarity[i], ids[i]))
+        return Reprint(_hex(ids[best]), float(similarity[best]))  # k/128: exact in JSON
 
     def _candidate_slots(self, bands: np.ndarray) -> np.ndarray:
         starts = np.searchsorted(self._sorted_keys, bands, side="left")
@@ -215,21 +226,24 @@ class ReprintIndex:
         self._sequence[slot] = sequence
         for key in entry.signature.bands.tolist():
             self._recent.setdefault(key, []).append(sequence)
-        self._recent_count += 1
-        if self._recent_count >= self.MERGE_EVERY:
+        self._recent_bands.append(entry.signature.bands)
+        if len(self._recent_bands) >= self.MERGE_EVERY:
             self._merge()
 
     def _merge(self) -> None:
-        """Move the latest articles' band keys into the sorted arrays, leaving out stale entries."""
-        keys = np.fromiter((key for key, seqs in self._recent.items() for _ in seqs), dtype=np.uint64)
-        sequences = np.fromiter((seq for seqs in self._recent.values() for seq in seqs), dtype=np.int64)
-        all_keys = np.concatenate([self._sorted_keys, keys])
-        all_sequences = np.concatenate([self._sorted_sequences, sequences])
-        live = self._sequence[all_sequences % self.capacity] == all_sequences
-        all_keys, all_sequences = all_keys[live], all_sequences[live]
-        order = np.argsort(all_keys, kind="stable")  # a sorted run and a short tail: timsort merges them
-        self._sorted_keys, self._sorted_sequences = all_keys[order], all_sequences[order]
-        self._recent, self._recent_count = {}, 0
+        """Move the latest articles' band keys into the sorted arrays, leaving out stale entries: the new
+        keys are sorted on their own and inserted by binary search, one pass over the held keys."""
+        keys = np.concatenate(self._recent_bands)
+        first = self.folded - len(self._recent_bands)
+        sequences = np.repeat(np.arange(first, self.folded, dtype=np.int64), [len(b) for b in self._recent_bands])
+        order = np.argsort(keys, kind="stable")
+        keys, sequences = keys[order], sequences[order]
+        live = self._sorted_sequences >= self.folded - self.capacity  # no later article has taken its slot
+        held_keys, held_sequences = self._sorted_keys[live], self._sorted_sequences[live]
+        places = np.searchsorted(held_keys, keys, side="right")  # after the held keys equal to it
+        self._sorted_keys = np.insert(held_keys, places, keys)
+        self._sorted_sequences = np.insert(held_sequences, places, sequences)
+        self._recent, self._recent_bands = {}, []
 
 
 def alike(similarity, shingles_a, shingles_b, threshold: float = SIMILARITY_THRESHOLD):
