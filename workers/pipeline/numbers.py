@@ -33,7 +33,9 @@ PERCENT_WORD = "百分之"
 # repetition is bounded: a scan from any position stops within a few dozen characters.
 # 千 before 米/克/瓦 and 百 before 分 belong to a unit word (千米, 千克, 百分点), not to the number.
 MAX_NUMERAL_PARTS = 16  # characters of a Chinese numeral; bounds the scan of any run
-_ARABIC = r"(?:\d{1,3}(?:,\d{3}){1,6}(?!\d)|\d{1,20})(?:\.\d{1,12})?"
+# Atomic: a digit run cut short leaves a digit, a point or a comma next, which no unit word or
+# separator starts with, so re would try every shorter run after a figure without a unit in vain.
+_ARABIC = r"(?>(?:\d{1,3}(?:,\d{3}){1,6}(?!\d)|\d{1,20})(?:\.\d{1,12})?)"
 _CN_CHAR = rf"(?:[{CN_DIGIT_CHARS}十拾佰仟万萬亿億]|千(?![米克瓦])|百(?!分))"
 _CN_DECIMAL = rf"(?:点[{CN_DIGIT_CHARS}]+)"
 # The characters a numeral starts with, for a character class: a pattern can look ahead for one and
