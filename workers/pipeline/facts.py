@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from decimal import Decimal
 from functools import lru_cache, partial
@@ -267,18 +267,23 @@ def read_facts(text: str, reference_year: int | None = None) -> FactReading:
         # Only the paragraphs with a figure are read; neither a figure nor a period crosses a line break.
         para_start, para_end = _paragraph(norm, starts[first])
         last = bisect_left(starts, para_end, first)
-        formula_numbers = _formula_numbers(norm[para_start:para_end])
+        formula_numbers = _formula_numbers(norm, para_start, para_end)
         lead_period = _lead_period(norm, para_start, para_end, reference_year)
+        # Sentences cover every character but the spaces between them, where no figure starts, so the
+        # figures of a sentence are those up to its end; the sentences after the last figure are not read.
         for s_start, s_end in _sentences(norm, para_start, para_end):
-            inside = quantities[bisect_left(starts, s_start, first, last):bisect_left(starts, s_end, first, last)]
-            if not inside:
+            upto = bisect_left(starts, s_end, first, last)
+            if upto == first:
                 continue
             clauses = _clauses(norm, s_start, s_end)
-            candidates = _accepted(norm, inside, clauses, formula_numbers, rejected)
+            candidates = _accepted(norm, quantities[first:upto], clauses, formula_numbers, rejected)
             if candidates:
                 # Periods only of the sentences with a fact (a period never crosses a sentence end).
-                periods = _periods(norm, s_start, s_end, reference_year)
+                periods = _periods(norm, s_start, s_end, reference_year, candidates[-1][0].start)
                 facts.extend(_sentence_facts(text, norm, s_start, s_end, clauses, candidates, periods, lead_period))
+            first = upto
+            if first == last:
+                break
         first = last
     return FactReading(facts, rejected)
 
@@ -393,12 +398,12 @@ def _modifies_noun(norm: str, q: Quantity, clause_end: int) -> bool:
     return m is not None and not any(word in rest[:m.start()] for word in CHANGE_VERBS)
 
 
-def _formula_numbers(paragraph: str) -> frozenset[Decimal]:
-    """Numbers of an "a+b+c" formula in the paragraph (1+6+6 → {1, 6})."""
-    if "+" not in paragraph:
+def _formula_numbers(norm: str, start: int, end: int) -> frozenset[Decimal]:
+    """Numbers of an "a+b+c" formula in the paragraph from `start` to `end` (1+6+6 → {1, 6})."""
+    if norm.find("+", start, end) < 0:
         return frozenset()  # the usual case, settled without a scan
     numbers: set[Decimal] = set()
-    for m in FORMULA_RE.finditer(paragraph):
+    for m in FORMULA_RE.finditer(norm, start, end):
         numbers.update(Decimal(n) for n in m.group().split("+"))
     return frozenset(numbers)
 
@@ -414,9 +419,10 @@ def _paragraph(norm: str, pos: int) -> tuple[int, int]:
     return norm.rfind("\n", 0, pos) + 1, end if end >= 0 else len(norm)
 
 
-def _sentences(norm: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Sentence spans inside a paragraph, ends included, surrounding spaces trimmed."""
-    return [m.span() for m in SENTENCE_RE.finditer(norm, start, end)]
+def _sentences(norm: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """Sentence spans inside a paragraph, ends included, surrounding spaces trimmed, found as they are
+    asked for."""
+    return (m.span() for m in SENTENCE_RE.finditer(norm, start, end))
 
 
 def _clauses(norm: str, start: int, end: int) -> list[tuple[int, int, int]]:
@@ -664,12 +670,15 @@ def _is_composite(m: re.Match[str]) -> bool:
     return bool(m.group("year")) and m.group() != m.group("year")
 
 
-def _periods(norm: str, start: int, end: int, year: int | None) -> list[tuple[int, int, Period]]:
-    """Periods of a sentence standing at the head of a clause, resolved against the reference year."""
+def _periods(norm: str, start: int, end: int, year: int | None, last_figure: int) -> list[tuple[int, int, Period]]:
+    """Periods of a sentence standing at the head of a clause, resolved against the reference year; only
+    those starting before `last_figure`, the start of its last figure, can be a figure's."""
     if all(norm.find(word, start, end) < 0 for word in PERIOD_WORDS):
         return []  # most sentences: no period without one of these words
     out = []
     for m in PERIOD_RE.finditer(norm, start, end):
+        if m.start() >= last_figure:
+            break
         if (period := _period(norm, m, year)) is not None:
             out.append((m.start(), m.end(), period))
     return out
