@@ -196,12 +196,19 @@ RANGE_SEPARATORS = "至到-—~～－"
 _RANGE_SEP = f"[{re.escape(RANGE_SEPARATORS)}]"
 # A range's separator stands at most a unit word after its first numeral (6到18米, 3%-5%): looked for
 # first, it spares most figures matching their unit twice, once as the range's and once as their own.
-_RANGE_AHEAD = rf"(?=.{{0,{max(map(len, UNITS))}}}{_RANGE_SEP})"
+# The run before it is possessive and stops at the first separator or line break: one place is tried.
+_RANGE_AHEAD = rf"(?=[^\n{re.escape(RANGE_SEPARATORS)}]{{0,{max(map(len, UNITS))}}}+{_RANGE_SEP})"
 _MULT = r"(?:万亿|亿|万|千(?![米克瓦卡])|百(?!分))"
 _SYMBOL = "|".join(re.escape(s) for s in sorted(MONEY_SYMBOLS, key=len, reverse=True))
 _DURATION_FIRST = r"(?P<d1u>年|天|个?小时|分钟?)(?:零|又)?"
 _DURATION_SECOND = r"(?P<d2u>个多月|个月|小时|分钟?|秒钟?)"
 _HALF_UNITS = r"(?:天|年|个?小时|个?月|周|个?星期)"
+# What every kind of quantity goes on with after its numeral: 分之, a duration's or a half's unit, 个半,
+# a unit (a range's first one too), a range separator, 多/余, a multiplier or the space before a unit;
+# or nothing, after 万/亿 (a bare numeral). Looked at first, it turns most numerals without a unit away
+# before each kind is tried.
+_AFTER_NUMERAL = "".join(sorted({word[0] for word in UNITS} | set(f"分年天个小月周星{RANGE_SEPARATORS}多余万亿千百 ")))
+_NUMERAL_GOES_ON = rf"(?:(?=[{re.escape(_AFTER_NUMERAL)}])|(?<=[万亿]))"
 # Characters that, right before a numeral, make it part of a code, a rate base or another number.
 NOT_BEFORE_NUMERAL = "每几数No#+/_.%^=@"
 NOW_BEFORE_QIAN = "当目此之日以眼"  # 当前, 目前, 此前 …: words of time that end in 前
@@ -217,7 +224,7 @@ QUANTITY_RE = re.compile(
             rf"(?P<sym>{_SYMBOL})\s?(?P<snum>{_NUM})(?P<smult>{_MULT})?"
             rf"(?:{_RANGE_SEP}(?:{_SYMBOL})?(?P<snum2>{_NUM})(?P<smult2>{_MULT})?)?",
             rf"百分之(?P<pct>{_NUMERAL}|百)(?:{_RANGE_SEP}(?:百分之)?(?P<pct2>{_NUM}))?",
-            rf"(?P<num>{_NUMERAL})(?:"  # one numeral, then what follows it decides the kind
+            rf"(?P<num>{_NUMERAL}){_NUMERAL_GOES_ON}(?:"  # one numeral, then what follows it decides the kind
             rf"分之(?P<frac>{_NUM})"
             rf"|{_DURATION_FIRST}(?P<d2>{_NUM}){_DURATION_SECOND}"
             rf"|(?P<hu>{_HALF_UNITS})半|个半(?P<h2u>小时|月)"
