@@ -133,8 +133,9 @@ LIST_JOINERS = frozenset({"、", "和", "与", "及", ",", "，"})
 CHANGE_LOOKBACK = 12
 
 # A sentence of a paragraph (which a line break ends): up to its run of end marks and closing quotes,
-# or to the paragraph's end; it starts and ends on no space.
-SENTENCE_RE = re.compile(rf"(?=\S)(?:[^{SENTENCE_MARKS}]*[{SENTENCE_MARKS}]+[”’」』\"]*|[^{SENTENCE_MARKS}]*\S)")
+# or to the paragraph's end; it starts and ends on no space. (The run before the marks is possessive:
+# given back, it would leave no mark next, so a sentence without one is not tried at every length.)
+SENTENCE_RE = re.compile(rf"(?=\S)(?:[^{SENTENCE_MARKS}]*+[{SENTENCE_MARKS}]+[”’」』\"]*|[^{SENTENCE_MARKS}]*\S)")
 # Commas and colons end a clause, except a thousands separator (1,100万) or a clock time (9:45): the
 # separator, then what stands before it (no digit) and after it (for a colon no digit, for a comma no
 # group of three digits). The pattern opens on one plain character class, which re skips to at C speed;
@@ -429,10 +430,11 @@ def _clauses(norm: str, start: int, end: int) -> list[tuple[int, int, int]]:
     """(start, end, segment number) of each clause; segments are separated by semicolons."""
     out, pos, segment = [], start, 0
     for m in CLAUSE_SEP_RE.finditer(norm, start, end):
-        out.append((pos, m.start(), segment))
-        if m.group() in SEGMENT_SEP:
+        separator = m.start()  # (every separator is one character)
+        out.append((pos, separator, segment))
+        if norm[separator] in SEGMENT_SEP:
             segment += 1
-        pos = m.end()
+        pos = separator + 1
     out.append((pos, end, segment))
     return out
 
@@ -494,8 +496,6 @@ def _sentence_facts(
                 named = (segment, name)
             if not subject and same_segment and previous is not None and previous.subject:
                 subject, method = previous.subject, "previous"  # 跌0.06%，报6.559元: the same thing, another figure
-        if fact_change is not None:
-            q = q._replace(value=fact_change.value)
         if not entity and not facts and (m := ENTITY_RE.match(subject)) and m.group() not in NOT_ENTITIES:
             if len(subject) - m.end() >= 2:
                 entity = m.group()  # 长春汽开区规上工业产值 → 长春汽开区
@@ -509,7 +509,7 @@ def _sentence_facts(
         facts.append(
             Fact(
                 subject=subject[-MAX_SUBJECT:] or None,
-                value=q.value,
+                value=q.value if fact_change is None else fact_change.value,
                 unit=q.unit,
                 qualifier=q.qualifier,
                 surface=text[q.start:q.end],
@@ -519,7 +519,7 @@ def _sentence_facts(
                 low=q.low,
                 high=q.high,
                 change=fact_change,
-                period=_period_for(periods, q.start) or lead_period,
+                period=(periods and _period_for(periods, q.start)) or lead_period,
                 subject_method=method,
                 per=q.per,
             )
