@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from functools import lru_cache, partial
@@ -164,6 +164,7 @@ PERIOD_RE = re.compile(starting_with(
 ))
 CLAUSE_REST_RE = re.compile(r"[，,]?[^，,；;。！？!?\n]*")  # what follows a period in its clause
 PERIOD_WORDS = ("年", "月", "季")  # every period names one
+PERIOD_WORD_RE = re.compile(f"[{''.join(PERIOD_WORDS)}]")
 YEAR_OFFSETS = {"今年": 0, "本年": 0, "去年": -1, "上年": -1, "前年": -2, "明年": 1}
 QUARTER_WORDS = {"一": 1, "二": 2, "三": 3, "四": 4}
 
@@ -272,7 +273,8 @@ def read_facts(text: str, reference_year: int | None = None) -> FactReading:
         lead_period = _lead_period(norm, para_start, para_end, reference_year)
         # Sentences cover every character but the spaces between them, where no figure starts, so the
         # figures of a sentence are those up to its end; the sentences after the last figure are not read.
-        for s_start, s_end in _sentences(norm, para_start, para_end):
+        for sentence in SENTENCE_RE.finditer(norm, para_start, para_end):
+            s_start, s_end = sentence.span()
             upto = bisect_left(starts, s_end, first, last)
             if upto == first:
                 continue
@@ -331,9 +333,9 @@ def _rejection(norm: str, q: Quantity) -> str | None:
     if q.chinese and norm[q.start] in FORMULA_HEADS and norm.startswith(NAMED_FORMULAS, q.start):
         return "name"
     if not q.chinese:  # (phone numbers and codes are written in Arabic digits)
-        if PHONE_RE.match(norm, q.start) and PHONE_BEFORE_RE.search(before):
+        if PHONE_BEFORE_RE.search(before) and PHONE_RE.match(norm, q.start):  # (the rarer test first)
             return "phone"
-        if CODE_RE.match(norm, q.start) and CODE_BEFORE_RE.search(before):
+        if CODE_BEFORE_RE.search(before) and CODE_RE.match(norm, q.start):
             return "code"
     if q.value == 0 and q.qualifier != "range":
         return "malformed"  # (0—6岁 is a range)
@@ -418,12 +420,6 @@ def _paragraph(norm: str, pos: int) -> tuple[int, int]:
     """Start and end of the line holding `pos`."""
     end = norm.find("\n", pos)
     return norm.rfind("\n", 0, pos) + 1, end if end >= 0 else len(norm)
-
-
-def _sentences(norm: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """Sentence spans inside a paragraph, ends included, surrounding spaces trimmed, found as they are
-    asked for."""
-    return (m.span() for m in SENTENCE_RE.finditer(norm, start, end))
 
 
 def _clauses(norm: str, start: int, end: int) -> list[tuple[int, int, int]]:
@@ -673,7 +669,7 @@ def _is_composite(m: re.Match[str]) -> bool:
 def _periods(norm: str, start: int, end: int, year: int | None, last_figure: int) -> list[tuple[int, int, Period]]:
     """Periods of a sentence standing at the head of a clause, resolved against the reference year; only
     those starting before `last_figure`, the start of its last figure, can be a figure's."""
-    if all(norm.find(word, start, end) < 0 for word in PERIOD_WORDS):
+    if PERIOD_WORD_RE.search(norm, start, end) is None:
         return []  # most sentences: no period without one of these words
     out = []
     for m in PERIOD_RE.finditer(norm, start, end):

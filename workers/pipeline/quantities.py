@@ -147,6 +147,7 @@ UNITS["余人"] = UnitInfo("人", "count", ONE)  # 300余人: the approximation 
 UNITS["亿人次"] = UnitInfo("人次", "count", Decimal(10**8))
 # Index points (上证综指报3067.15点): only after a decimal, since 3点 and 10点 are clock times.
 UNITS[INDEX_POINT] = UnitInfo("point", "index_point", ONE)
+BARE = UnitInfo("", "bare", ONE)  # a numeral with a multiplier and no unit
 
 
 class Quantity(NamedTuple):
@@ -414,10 +415,10 @@ def _compound_duration(m: re.Match[str]) -> Quantity | None:
 
 
 def _plain_quantity(m: re.Match[str]) -> Quantity | None:
-    num, low_word, num2, approx, mult, word = m.group("num", "low_unit", "num2", "approx", "mult", "unit")
+    num, low_word, num2, approx, mult, word, rmb = m.group("num", "low_unit", "num2", "approx", "mult", "unit", "rmb")
     if word is None:
         word = ""  # a bare numeral with a multiplier (奖金500万): money only where the context says so
-        info = UnitInfo("", "bare", ONE)
+        info = BARE
     else:
         info = UNITS[word]
     mult = mult or ""
@@ -452,7 +453,7 @@ def _plain_quantity(m: re.Match[str]) -> Quantity | None:
         low = None if low is None else plain(low * info.factor)
         high = None if high is None else plain(high * info.factor)
     if word:
-        end = m.end("rmb") if m["rmb"] else m.end("unit")
+        end = m.end("rmb" if rmb else "unit")
     else:
         end = max(m.end("mult"), m.end("num2"), m.end("num"))  # 奖金500万, 投资100亿～120亿
     return _finish(m, Quantity(m.start(), end, m.end(), value, info.unit, info.quantity, qualifier, low, high, word,
