@@ -147,9 +147,16 @@ FORMULA_RE = re.compile(r"(?<![\d.])\d+(?:\+\d+)+(?![\d.])")
 _CN_MONTH = "(?:十[一二]?|[一二三四五六七八九])"
 _MONTH = rf"(?:1[0-2]|0?[1-9]|{_CN_MONTH})"
 _YEAR_WORD = r"(?P<year>(?:19|20)\d{2}年度?|今年|去年|上年|明年|前年|本年)?"
+PERIOD_WORDS = ("年", "月", "季")  # every period names one
+PERIOD_WORD_RE = re.compile(f"[{''.join(PERIOD_WORDS)}]")
+PERIOD_WORD_REACH = 5  # characters at most before a period's first 年, 月 or 季 (10至12月, 2020年)
+# A period word within reach, looked for first, turns most digits of a figure away before every
+# alternative is tried; the run before it is possessive and stops at the first one or a line break.
+_PERIOD_WORD_AHEAD = rf"(?=[^\n{''.join(PERIOD_WORDS)}]{{0,{PERIOD_WORD_REACH}}}+[{''.join(PERIOD_WORDS)}])"
 PERIOD_RE = re.compile(starting_with(
     "0-9一二三四五六七八九十今去上下明前本全第年",  # what every alternative starts with
-    _YEAR_WORD
+    _PERIOD_WORD_AHEAD
+    + _YEAR_WORD
     + r"(?:"
     + rf"(?P<m1>{_MONTH})(?:月份?)?{_RANGE_SEP}(?P<m2>{_MONTH})月(?:份)?"
     + r"|前(?P<q_upto>[一二三四1-4])(?:个)?季度"
@@ -163,8 +170,6 @@ PERIOD_RE = re.compile(starting_with(
     + r")",
 ))
 CLAUSE_REST_RE = re.compile(r"[，,]?[^，,；;。！？!?\n]*")  # what follows a period in its clause
-PERIOD_WORDS = ("年", "月", "季")  # every period names one
-PERIOD_WORD_RE = re.compile(f"[{''.join(PERIOD_WORDS)}]")
 YEAR_OFFSETS = {"今年": 0, "本年": 0, "去年": -1, "上年": -1, "前年": -2, "明年": 1}
 QUARTER_WORDS = {"一": 1, "二": 2, "三": 3, "四": 4}
 
