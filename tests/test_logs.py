@@ -1,6 +1,7 @@
 """Log records: a flood of one client error is held back to one line a second, with a count."""
 from __future__ import annotations
 
+import io
 import logging
 
 from workers.logs import RepeatFilter
@@ -29,3 +30,16 @@ def test_other_messages_and_loggers_are_counted_apart() -> None:
     assert repeats.filter(record("aiokafka", "Unable connect to node with id %s", 100.1))
     assert repeats.filter(record("aiokafka.producer.sender", "Unable to update metadata from %s", 100.2))
     assert not repeats.filter(record("aiokafka", "Unable to update metadata from %s", 100.3))
+
+
+def test_the_worker_keeps_the_root_logger_at_the_level_asked_for(monkeypatch) -> None:
+    # faust's own worker sets the root logger to DEBUG at warn and above, for its terminal spinner
+    from workers.app import Worker, app
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "level", root.level)
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    worker = Worker(app, loglevel="warn", stdout=io.StringIO(), stderr=io.StringIO())
+    worker._setup_logging()
+    assert root.level == logging.WARNING
+    assert not logging.getLogger("aiokafka.producer.producer").isEnabledFor(logging.DEBUG)
