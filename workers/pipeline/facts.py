@@ -147,12 +147,12 @@ FORMULA_RE = re.compile(r"(?<![\d.])\d+(?:\+\d+)+(?![\d.])")
 _CN_MONTH = "(?:十[一二]?|[一二三四五六七八九])"
 _MONTH = rf"(?:1[0-2]|0?[1-9]|{_CN_MONTH})"
 _YEAR_WORD = r"(?P<year>(?:19|20)\d{2}年度?|今年|去年|上年|明年|前年|本年)?"
-PERIOD_WORDS = ("年", "月", "季")  # every period names one
-PERIOD_WORD_RE = re.compile(f"[{''.join(PERIOD_WORDS)}]")
+PERIOD_WORDS = "年月季"  # every period names one
+PERIOD_WORD_RE = re.compile(f"[{PERIOD_WORDS}]")
 PERIOD_WORD_REACH = 5  # characters at most before a period's first 年, 月 or 季 (10至12月, 2020年)
 # A period word within reach, looked for first, turns most digits of a figure away before every
 # alternative is tried; the run before it is possessive and stops at the first one or a line break.
-_PERIOD_WORD_AHEAD = rf"(?=[^\n{''.join(PERIOD_WORDS)}]{{0,{PERIOD_WORD_REACH}}}+[{''.join(PERIOD_WORDS)}])"
+_PERIOD_WORD_AHEAD = rf"(?=[^\n{PERIOD_WORDS}]{{0,{PERIOD_WORD_REACH}}}+[{PERIOD_WORDS}])"
 PERIOD_RE = re.compile(starting_with(
     "0-9一二三四五六七八九十今去上下明前本全第年",  # what every alternative starts with
     _PERIOD_WORD_AHEAD
@@ -520,7 +520,7 @@ def _sentence_facts(
                 low=q.low,
                 high=q.high,
                 change=fact_change,
-                period=(periods and _period_for(periods, q.start)) or lead_period,
+                period=_period_for(periods, q.start) or lead_period,
                 subject_method=method,
                 per=q.per,
             )

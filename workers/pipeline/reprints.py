@@ -8,8 +8,9 @@ that a hard-wrapped or one-node-a-line rendering of the same text gives the same
 come from LSH banding (Indyk & Motwani 1998; Leskovec, Rajaraman & Ullman, *Mining of Massive
 Datasets*, ch. 3): articles that agree with the body on every row of at least one band (narrow bands, to
 reach the low Jaccard of a body inside a larger one). Each candidate is confirmed on its whole signature
-(the share of equal MinHash values estimates the Jaccard similarity of the two shingle sets) against SIMILARITY_THRESHOLD, or, when one body is nearly all
-inside the other (one extraction kept more of the page than the other), against CONTAINMENT_THRESHOLD:
+(the share of equal MinHash values estimates the Jaccard similarity of the two shingle sets) against
+SIMILARITY_THRESHOLD, or, when one body is nearly all inside the other (one extraction kept more of the
+page than the other), against CONTAINMENT_THRESHOLD:
 the share of the smaller set in the larger, from the Jaccard estimate and the two sets' sizes
 (|A ∩ B| = J (|A| + |B|) / (1 + J); Broder 1997 defines both resemblance and containment).
 
@@ -196,8 +197,7 @@ class ReprintIndex:
         if not found:
             return np.empty(0, dtype=np.int64)
         sequences = np.unique(np.concatenate(found))
-        slots = sequences % self.capacity
-        return slots[self._sequence[slots] == sequences]  # the ones whose slot no later article took
+        return sequences[self._live(sequences)] % self.capacity
 
     def holds(self, entry: IndexEntry) -> bool:
         return bytes.fromhex(entry.article_id) in self._slot_of
@@ -224,6 +224,11 @@ class ReprintIndex:
         if len(self._recent_bands) >= self.MERGE_EVERY:
             self._merge()
 
+    def _live(self, sequences: np.ndarray) -> np.ndarray:
+        """Which of these articles are still held: those whose slot no later article has taken, the
+        last `capacity` folded."""
+        return sequences >= self.folded - self.capacity
+
     def _merge(self) -> None:
         """Move the latest articles' band keys into the sorted arrays, leaving out stale entries: the new
         keys are sorted on their own and inserted by binary search, one pass over the held keys."""
@@ -232,7 +237,7 @@ class ReprintIndex:
         sequences = np.repeat(np.arange(first, self.folded, dtype=np.int64), [len(b) for b in self._recent_bands])
         order = np.argsort(keys, kind="stable")
         keys, sequences = keys[order], sequences[order]
-        live = self._sorted_sequences >= self.folded - self.capacity  # no later article has taken its slot
+        live = self._live(self._sorted_sequences)
         held_keys, held_sequences = self._sorted_keys[live], self._sorted_sequences[live]
         places = np.searchsorted(held_keys, keys, side="right")  # after the held keys equal to it
         self._sorted_keys = np.insert(held_keys, places, keys)
