@@ -227,6 +227,23 @@ def test_a_quantity_without_a_subject_is_kept_and_says_so() -> None:
     assert (rate.value, rate.unit, rate.per) == (Decimal("0.375"), "CNY", "kWh")
 
 
+def test_a_matched_figure_reads_alone_as_where_it_stood() -> None:
+    """Figures are read once per text and cached (quantities.Shape): that holds only if a matched text,
+    matched alone, takes the same groups as in its sentence, whatever stands after it (上亿千米面). Every
+    numeral form, unit word and character a guard looks for, in turn."""
+    from workers.pipeline.quantities import PER_WORDS, QUANTITY_RE, UNIT_GUARDS, UNITS
+
+    numerals = ["3", "一", "两万", "2.5", "三千", "上亿", "几十", "3余", "3千"]
+    followers = ["", "X", *sorted({c for guard in UNIT_GUARDS.values() for c in guard if not c.isascii()})]
+    for numeral in numerals:
+        for word in sorted({*UNITS, *(f"元/{per}" for per in PER_WORDS)}):
+            for follower in followers:
+                text = numeral + word + follower
+                for m in QUANTITY_RE.finditer(text):
+                    alone = QUANTITY_RE.match(m.group())
+                    assert alone is not None and alone.groupdict() == m.groupdict(), (text, m.group())
+
+
 def test_quantity_pattern_time_grows_linearly() -> None:
     """Every quantity form at once, repeated: 10x the text may cost at most 15x the time."""
     from hypothesis import example, given, settings

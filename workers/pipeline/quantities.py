@@ -124,6 +124,7 @@ MONEY_CONTEXT = (
 MONEY_CONTEXT_LOOKBACK = 8
 MULTIPLIER_ENDINGS = ("万亿", "亿", "万")
 NUMERAL_CACHE_SIZE = 4096
+SHAPE_CACHE_SIZE = 8192  # distinct figures remembered as read (the dev corpus has about 7,400)
 INDEX_POINT = "点"
 
 # ---------------------------------------------------------------------------------------------
@@ -148,6 +149,11 @@ UNITS["亿人次"] = UnitInfo("人次", "count", Decimal(10**8))
 # Index points (上证综指报3067.15点): only after a decimal, since 3点 and 10点 are clock times.
 UNITS[INDEX_POINT] = UnitInfo("point", "index_point", ONE)
 BARE = UnitInfo("", "bare", ONE)  # a numeral with a multiplier and no unit
+# A unit whose first character can also end the numeral before it (千米: 上亿千 + 米; 余人: 300余 + 人) keeps
+# the guard of the unit it ends in. Else, where the guard turns the short unit away (上亿千米面, 米面 a food),
+# the long one reads the same characters otherwise than they read alone, and a figure is read by its text.
+UNIT_GUARDS |= {word: UNIT_GUARDS[word[1:]] for word in UNITS
+                if word[0] in "十百千万亿多余" and word not in UNIT_GUARDS and word[1:] in UNIT_GUARDS}
 
 
 class Quantity(NamedTuple):
@@ -300,17 +306,42 @@ def fold_fullwidth(text: str) -> str:
 FULLWIDTH = tuple(zip("０１２３４５６７８９．，％＋－～：／＄", "0123456789.,%+-~:/$"))
 
 
+class Shape(NamedTuple):
+    """What a match's own characters say of its quantity, with offsets from the match's start.
+
+    A text repeats its figures (一个, 2018年, 10%), and the same characters read the same wherever
+    they stand, so shapes are cached by text; only the words around a figure (约, 每年, 零下, 下降了)
+    are read at each place it stands (`_place`)."""
+
+    quantity: Quantity | None  # None: not a well-formed figure
+    finished: bool  # the words around it still apply (not to the first of two figures, nor to 百分之五到十)
+    post: str | None  # the qualifier written after it (以上, 左右 …)
+    per_word: str | None  # the unit of /平方米 or 每年 written after it
+    per_end: int
+    after_change: Shape | None = None  # how it reads after a change (下降了一美分到53美分: two figures)
+
+
+NOT_A_FIGURE = Shape(None, False, None, None, -1)
+
+
 def find_quantities(norm: str) -> list[Quantity]:
     """Every quantity of a (full-width folded) text, in text order."""
     out = []
     search, pos = QUANTITY_RE.search, 0
     while m := search(norm, pos):
-        q = read_quantity(m)
+        q = _place(norm, m.start(), m.end(), _shape(m.group()))
         if q is not None:
             out.append(q)
         # 削减了三成至6654亿元: two figures in one match; the scan goes on after the first.
         pos = q.tail if q is not None and q.tail < m.end() else m.end()
     return out
+
+
+@lru_cache(maxsize=SHAPE_CACHE_SIZE)
+def _shape(text: str) -> Shape:
+    """The shape of a matched text. Alone it matches just as where it stood: every look past a match's
+    end is a guard against a longer word, which passes at the end of a string."""
+    return read_shape(QUANTITY_RE.match(text))
 
 
 @lru_cache(maxsize=NUMERAL_CACHE_SIZE)  # a text repeats its numerals (一, 两, 2018 …)
@@ -344,8 +375,8 @@ def _lead_one(text: str) -> str:
     return text if text[0] in "十百千" else "一" + text
 
 
-def read_quantity(m: re.Match[str]) -> Quantity | None:
-    """Read a match into a quantity; None for what is not a well-formed figure."""
+def read_shape(m: re.Match[str]) -> Shape:
+    """Read a match into the shape of its quantity."""
     sym, pct, frac, d2, hu, h2u = m.group("sym", "pct", "frac", "d2", "hu", "h2u")
     if sym:
         return _symbol_money(m)
@@ -354,95 +385,110 @@ def read_quantity(m: re.Match[str]) -> Quantity | None:
     if frac:
         den, num = parse_number(m["num"]), parse_number(m["frac"])
         if not den or num is None or num > den:
-            return None
+            return NOT_A_FIGURE
         value = plain((num / den).quantize(FRACTION_PLACES))
-        return _finish(m, Quantity(m.start(), m.end("frac"), m.end(), value, "fraction", "fraction", "exact", None,
-                                   None, "分之", _chinese(m["num"])))
+        return _written(m, Quantity(m.start(), m.end("frac"), m.end(), value, "fraction", "fraction", "exact", None,
+                                    None, "分之", _chinese(m["num"])))
     if d2:
         return _compound_duration(m)
     if hu or h2u:
         word = hu or h2u
         whole = parse_number(m["num"])
         if whole is None:
-            return None
+            return NOT_A_FIGURE
         end = m.end("hu") + 1 if m["hu"] else m.end("h2u")
-        return _finish(m, Quantity(m.start(), end, end, whole + Decimal("0.5"), HALF_UNITS[word], "duration",
-                                   "exact", None, None, word, _chinese(m["num"])))
+        return _written(m, Quantity(m.start(), end, end, whole + Decimal("0.5"), HALF_UNITS[word], "duration",
+                                    "exact", None, None, word, _chinese(m["num"])))
     return _plain_quantity(m)
 
 
-def _symbol_money(m: re.Match[str]) -> Quantity | None:
+def _written(m: re.Match[str], q: Quantity | None, finished: bool = True) -> Shape:
+    return Shape(q, finished, *m.group("post", "per"), m.end("per"))
+
+
+def _symbol_money(m: re.Match[str]) -> Shape:
     """$15, US$3亿, ￥3,000～￥3,999."""
     value = parse_number(m["snum"] + (m["smult"] or ""))
     if value is None:
-        return None
+        return NOT_A_FIGURE
     low = high = None
     qualifier, end = "exact", m.end("smult") if m["smult"] else m.end("snum")
     if m["snum2"]:
         high = parse_number(m["snum2"] + (m["smult2"] or m["smult"] or ""))
         if high is None or high <= value:
-            return None
+            return NOT_A_FIGURE
         low, qualifier, end = value, "range", m.end("smult2") if m["smult2"] else m.end("snum2")
-    return _finish(m, Quantity(m.start(), end, end, value, MONEY_SYMBOLS[m["sym"]], "money", qualifier, low, high,
-                               m["sym"], False))
+    return _written(m, Quantity(m.start(), end, end, value, MONEY_SYMBOLS[m["sym"]], "money", qualifier, low, high,
+                                m["sym"], False))
 
 
-def _percent_words(m: re.Match[str]) -> Quantity | None:
+def _percent_words(m: re.Match[str]) -> Shape:
     read = read_numeral(m["pct"])
     if read is None:
-        return None
+        return NOT_A_FIGURE
     value, low, high, qualifier = read
     if qualifier != "exact":  # 百分之七八十, 百分之十几
-        return _finish(m, Quantity(m.start(), m.end("pct"), m.end(), value, "%", "percent", qualifier, low, high, "%",
-                                   True))
+        return _written(m, Quantity(m.start(), m.end("pct"), m.end(), value, "%", "percent", qualifier, low, high, "%",
+                                    True))
     if m["pct2"]:
         high = parse_number(m["pct2"])
         if high is None or high <= value:
-            return None
-        return Quantity(m.start(), m.end("pct2"), m.end(), value, "%", "percent", "range", value, high, "%", True)
-    return _finish(m, Quantity(m.start(), m.end("pct"), m.end(), value, "%", "percent", "exact", None, None, "%", True))
+            return NOT_A_FIGURE
+        return _written(m, Quantity(m.start(), m.end("pct2"), m.end(), value, "%", "percent", "range", value, high, "%",
+                                    True), finished=False)
+    return _written(m, Quantity(m.start(), m.end("pct"), m.end(), value, "%", "percent", "exact", None, None, "%", True))
 
 
-def _compound_duration(m: re.Match[str]) -> Quantity | None:
+def _compound_duration(m: re.Match[str]) -> Shape:
     step = DURATION_STEPS.get((m["d1u"], m["d2u"]))
     first, second = parse_number(m["num"]), parse_number(m["d2"])
     if step is None or first is None or second is None or second >= step[1]:
-        return None
+        return NOT_A_FIGURE
     unit, size = step
     qualifier = "approx" if "多" in m["d2u"] else "exact"
-    return _finish(m, Quantity(m.start(), m.end("d2u"), m.end(), first * size + second, unit, "duration", qualifier,
-                               None, None, m["d2u"], _chinese(m["num"])))
+    return _written(m, Quantity(m.start(), m.end("d2u"), m.end(), first * size + second, unit, "duration", qualifier,
+                                None, None, m["d2u"], _chinese(m["num"])))
 
 
-def _plain_quantity(m: re.Match[str]) -> Quantity | None:
-    num, low_word, num2, approx, mult, word, rmb = m.group("num", "low_unit", "num2", "approx", "mult", "unit", "rmb")
-    if word is None:
-        word = ""  # a bare numeral with a multiplier (奖金500万): money only where the context says so
-        info = BARE
-    else:
-        info = UNITS[word]
-    mult = mult or ""
-    read = read_numeral(num + mult)
+def _plain_quantity(m: re.Match[str]) -> Shape:
+    word, low_word = m.group("unit", "low_unit")
+    info = UNITS[word] if word else BARE  # a bare numeral with a multiplier (奖金500万): money only where the context says so
+    read = read_numeral(m["num"] + (m["mult"] or ""))
     if read is None:
-        return None
+        return NOT_A_FIGURE
+    if low_word and m["num2"]:
+        # 上调了0.6个百分点至1%: two figures, not a range, and so is 下降了一美分到53美分 after a change
+        # (which `_place` looks for); the first is read here, and the scan goes on to the second.
+        first = _first_of_two(m, low_word)
+        if UNITS[low_word][:2] != info[:2]:
+            return first
+        if m.string[m.end("low_unit")] in "到至":
+            return _figure(m, info, read)._replace(after_change=first)
+    return _figure(m, info, read)
+
+
+def _first_of_two(m: re.Match[str], low_word: str) -> Shape:
+    info, end = UNITS[low_word], m.end("low_unit")
+    first = read_numeral(m["num"])
+    if first is None or not info.unit:
+        return NOT_A_FIGURE
+    return _written(m, Quantity(m.start(), end, end, first[0] * info.factor, info.unit, info.quantity, first[3], None,
+                                None, low_word, _chinese(m["num"])), finished=False)
+
+
+def _figure(m: re.Match[str], info: UnitInfo, read: tuple[Decimal, Decimal | None, Decimal | None, str]) -> Shape:
+    """One figure, or a range of two (6到18米, 100亿～120亿)."""
+    num, low_word, num2, approx, mult, word, rmb = m.group("num", "low_unit", "num2", "approx", "mult", "unit", "rmb")
+    word, mult = word or "", mult or ""
     value, low, high, qualifier = read
-    chinese = _chinese(num)
-    if num2 and low_word and (UNITS[low_word][:2] != info[:2] or _change_to(m)):
-        # 上调了0.6个百分点至1%, 下降了一美分到53美分: two figures, not a range; the first is read here.
-        info, end = UNITS[low_word], m.end("low_unit")
-        first = read_numeral(num)
-        if first is None or not info.unit:
-            return None
-        return Quantity(m.start(), end, end, first[0] * info.factor, info.unit, info.quantity, first[3], None, None,
-                        low_word, chinese)
     if num2:
         if approx or qualifier != "exact":
-            return None
+            return NOT_A_FIGURE
         suffix = mult or _trailing_multiplier(num2)
         low = parse_number(num + ("" if _trailing_multiplier(num) or low_word else suffix))
         high = parse_number(num2 + mult)
         if low is None or high is None or low >= high:
-            return None
+            return NOT_A_FIGURE
         value, qualifier = low, "range"
     elif approx:
         qualifier = "approx"
@@ -456,24 +502,27 @@ def _plain_quantity(m: re.Match[str]) -> Quantity | None:
         end = m.end("rmb" if rmb else "unit")
     else:
         end = max(m.end("mult"), m.end("num2"), m.end("num"))  # 奖金500万, 投资100亿～120亿
-    return _finish(m, Quantity(m.start(), end, m.end(), value, info.unit, info.quantity, qualifier, low, high, word,
-                               chinese))
+    return _written(m, Quantity(m.start(), end, m.end(), value, info.unit, info.quantity, qualifier, low, high, word,
+                                _chinese(num)))
 
 
-def _change_to(m: re.Match[str]) -> bool:
-    """下降了一美分到53美分: a change and the level it reached, not a range."""
-    return m.string[m.end("low_unit")] in "到至" and CHANGE_BEFORE_RE.search(m.string, max(0, m.start() - CHANGE_BEFORE_LOOKBACK), m.start()) is not None
-
-
-def _finish(m: re.Match[str], q: Quantity) -> Quantity:
-    """The qualifier written after or before the figure, and the rate it is given per."""
-    norm, start = m.string, m.start()
-    post, per_word = m.group("post", "per")
+def _place(norm: str, start: int, end: int, shape: Shape) -> Quantity | None:
+    """The quantity of a shape matched from `start` to `end` of `norm`, with the words around it read: the
+    change before it, the qualifier written after or before it, the rate it is given per, its sign."""
+    if shape.after_change is not None and CHANGE_BEFORE_RE.search(norm, max(0, start - CHANGE_BEFORE_LOOKBACK), start):
+        shape = shape.after_change
+    written = shape.quantity
+    if written is None:
+        return None
+    q = Quantity(start + written.start, start + written.end, start + written.tail, *written[3:])
+    if not shape.finished:
+        return q
+    post, per_word = shape.post, shape.per_word
     qualifier = q.qualifier
     if post and norm.startswith(NOUNS_AFTER_FIGURE, q.end):
         q = q._replace(tail=q.end)  # 13份多边协定: 多 starts the noun a count counts
     elif post:
-        q = q._replace(tail=max(q.tail, m.end()))
+        q = q._replace(tail=max(q.tail, end))
         if qualifier == "exact":
             qualifier = POST_QUALIFIERS[post]
     if qualifier == "exact":
@@ -482,10 +531,10 @@ def _finish(m: re.Match[str], q: Quantity) -> Quantity:
     if q.quantity in SIGNED_QUANTITIES and q.low is None and (sign := _below_zero(norm, q.start, q.quantity)):
         q = q._replace(start=q.start - sign, value=-q.value)  # -22.2℃, 零下5摄氏度, 增速为-6.1%
     if per or qualifier != q.qualifier or post:
-        end = q.end
-        if per_word and m.end("per") > q.end:
-            end = m.end("per")  # 8500元/平方米: the rate's unit belongs to the surface
-        return q._replace(qualifier=qualifier, per=per, end=end, tail=max(q.tail, end))
+        q_end = q.end
+        if per_word and start + shape.per_end > q.end:
+            q_end = start + shape.per_end  # 8500元/平方米: the rate's unit belongs to the surface
+        return q._replace(qualifier=qualifier, per=per, end=q_end, tail=max(q.tail, q_end))
     return q
 
 
