@@ -30,7 +30,7 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from .numbers import parse_number
-from .patterns import starting_with
+from .patterns import any_word, starting_with
 from .quantities import (
     POST_QUALIFIERS, QUANTITY_RE, Quantity, find_quantities, fold_fullwidth, money_context,
 )
@@ -65,6 +65,7 @@ FORMULA_HEADS = frozenset(word[0] for word in NAMED_FORMULAS)
 CODE_BEFORE = ("代码", "编号", "型号", "账号", "批号", "证号", "邮编", "车牌", "工号", "学号", "编码")
 PHONE_BEFORE = ("电话", "热线", "拨打", "致电", "手机", "联系方式", "传真", "咨询")
 CODE_BEFORE_RE, PHONE_BEFORE_RE = re.compile("|".join(CODE_BEFORE)), re.compile("|".join(PHONE_BEFORE))
+NUMBER_LABEL_RE = re.compile(any_word(PHONE_BEFORE + CODE_BEFORE))  # either kind, looked for once: most figures have none
 ORDINAL_LIST_RE = re.compile(r"第[^第、，。]{1,3}、$")  # 第三、四位
 SESSION_RE = re.compile(r"[一二三四五六七八九]中全会|全国人大|人大|政协|党代会|中央")
 CODE_RE = re.compile(r"[0-9A-Za-z]{4,}")
@@ -206,12 +207,14 @@ TOPIC_TAIL_RE = re.compile(
     r"(?:(?:正式)?(?:启动|开工|实施|开展|建设|成立|运营|开通|获批|投用|投产|开始))?以来$|(?:正式)?(?:启动|开工)$"
 )
 # Words a noun phrase after the figure stops at (a verb or a function word starts there).
-NOUN_STOP_RE = re.compile(
-    r"[，。；;：:、！？!?,\s\d]|的|等|参加|参与|入驻|落户|落地|落位|开工|投产|建成|完成|实现|获得|"
-    r"进入|加入|受益|参观|出席|签约|开展|实施|启动|提供|得到|共同|积极|正在|已经|将|被|和|与|及|是|有|了|着|"
-    r"在|为|中|内|以上|以下|左右|入选|获评|获批|通过|达到|成为|列入|纳入|发布|运营|投运|就|则|也|都|还|均|"
-    r"比较|相当|状态|前来|旁听|参展|踊跃|生活|涵盖|[多余]"
+NOUN_STOP_WORDS = (
+    "的", "等", "参加", "参与", "入驻", "落户", "落地", "落位", "开工", "投产", "建成", "完成", "实现", "获得", "进入", "加入",
+    "受益", "参观", "出席", "签约", "开展", "实施", "启动", "提供", "得到", "共同", "积极", "正在", "已经", "将", "被", "和",
+    "与", "及", "是", "有", "了", "着", "在", "为", "中", "内", "以上", "以下", "左右", "入选", "获评", "获批", "通过", "达到",
+    "成为", "列入", "纳入", "发布", "运营", "投运", "就", "则", "也", "都", "还", "均", "比较", "相当", "状态", "前来", "旁听",
+    "参展", "踊跃", "生活", "涵盖",
 )
+NOUN_STOP_RE = re.compile(r"[，。；;：:、！？!?,\s\d多余]|" + any_word(NOUN_STOP_WORDS))
 # A project or facility named after 投资80亿元的: the name ends at its first head noun(s).
 HEAD_NOUN_RE = re.compile(
     r"(?:项目|工程|基地|产业园|工业园|科技园|园区|中心|工厂|公司|集团|企业|医院|学校|大学|学院|小区|"
@@ -329,18 +332,21 @@ def _accepted(
 def _rejection(norm: str, q: Quantity) -> str | None:
     """Why a candidate that looks like a fact is not one, on the words around it: a name, a date, an
     ordinal, a code …"""
-    before, after = norm[max(0, q.start - CONTEXT_LOOKBACK):q.start], norm[q.tail:q.tail + 4]
-    if before.endswith("第") or (before.endswith("、") and ORDINAL_LIST_RE.search(before)) \
+    start = q.start
+    previous, after = norm[start - 1] if start else "", norm[q.tail:q.tail + 4]
+    lookback = max(0, start - CONTEXT_LOOKBACK)
+    if previous == "第" or (previous == "、" and ORDINAL_LIST_RE.search(norm, lookback, start)) \
             or _ordinal_count(norm, q, after):
         return "ordinal"  # 第四届, 第三、四位, 十八届三中全会, 二次加工
-    if before[-1:] in QUOTE_OPEN and before and any(c in QUOTE_CLOSE for c in norm[q.end:q.end + MAX_QUOTED_NAME]):
+    if previous in QUOTE_OPEN and any(c in QUOTE_CLOSE for c in norm[q.end:q.end + MAX_QUOTED_NAME]):
         return "name"  # “24小时”服务, “六个回归”
-    if q.chinese and norm[q.start] in FORMULA_HEADS and norm.startswith(NAMED_FORMULAS, q.start):
-        return "name"
-    if not q.chinese:  # (phone numbers and codes are written in Arabic digits)
-        if PHONE_BEFORE_RE.search(before) and PHONE_RE.match(norm, q.start):  # (the rarer test first)
+    if q.chinese:
+        if norm[start] in FORMULA_HEADS and norm.startswith(NAMED_FORMULAS, start):
+            return "name"
+    elif NUMBER_LABEL_RE.search(norm, lookback, start):  # (phone numbers and codes are written in Arabic digits)
+        if PHONE_BEFORE_RE.search(norm, lookback, start) and PHONE_RE.match(norm, start):  # (the rarer test first)
             return "phone"
-        if CODE_BEFORE_RE.search(before) and CODE_RE.match(norm, q.start):
+        if CODE_BEFORE_RE.search(norm, lookback, start) and CODE_RE.match(norm, start):
             return "code"
     if q.value == 0 and q.qualifier != "range":
         return "malformed"  # (0—6岁 is a range)
