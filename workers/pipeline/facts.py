@@ -23,7 +23,6 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import replace
 from decimal import Decimal
 from functools import lru_cache, partial
 from operator import itemgetter
@@ -108,9 +107,6 @@ MAX_TOPIC = 16
 MAX_NAME = 20  # a project name before its head noun
 MAX_NOUN_PHRASE = 14
 SUBJECT_CACHE_SIZE = 4096  # distinct words before a figure that _clean remembers
-
-# (full width, ASCII) pairs folded before matching. str.replace per pair runs at memchr speed, where
-# str.translate looks every character of a Chinese text up in a dict.
 
 # ---------------------------------------------------------------------------------------------
 # Patterns.
@@ -488,7 +484,7 @@ def _sentence_facts(
             kind, sign, phrase_start = found
             fact_change = Change(kind, sign * q.value, q.unit)
             if previous and previous.change is None and _only_gap(norm, previous.span[1], phrase_start):
-                facts[-1] = replace(previous, change=fact_change)  # 2940.8亿元，同比增长14.3%
+                facts[-1] = previous._replace(change=fact_change)  # 2940.8亿元，同比增长14.3%
                 boundary = q.tail
                 continue
             subject, method = _clean(norm[left_start:phrase_start]), "change"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -80,9 +80,9 @@ class Change:
     unit: str  # "%", "percentage_point" or "bp"
 
 
-@dataclass(frozen=True, slots=True)
-class Fact:
-    """One quantitative statement. `span` indexes `text` given to the extractor."""
+class Fact(NamedTuple):
+    """One quantitative statement. `span` indexes `text` given to the extractor. (A named tuple: a
+    page makes dozens, and a frozen dataclass costs several times as much to make.)"""
 
     subject: str | None  # None when no words around the figure name what it measures
     value: Decimal
