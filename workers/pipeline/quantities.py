@@ -514,7 +514,7 @@ def _place(norm: str, start: int, end: int, shape: Shape) -> Quantity | None:
     written = shape.quantity
     if written is None:
         return None
-    q = Quantity(start + written.start, start + written.end, start + written.tail, *written[3:])
+    q = Quantity._make((start + written.start, start + written.end, start + written.tail) + written[3:])
     if not shape.finished:
         return q
     post, per_word = shape.post, shape.per_word
