@@ -376,6 +376,25 @@ def test_the_stamp_s_furniture_under_it_does_not_hide_the_post() -> None:
     assert not kept & {"|", "只看该作者", "- 湖北"}
 
 
+def test_a_stamp_split_over_lines_does_not_hide_the_post() -> None:
+    # One text node a line: the time's number and unit, the buttons and the place each stand alone.
+    replies = ["我知道，只有回去翻下之前的网页浏览记录了，大概半年前调过一次", "重装驱动以后就正常了，你也试试看吧", "恢复了估计是看错了，抱歉"]
+    kept = thread_content([["沙发 发表于", str(k), "天前", "|", "只看该作者", "来自", "- 重庆", reply]
+                           for k, reply in enumerate(replies, 2)])
+    assert set(replies) <= kept
+    assert not kept & {"天前", "只看该作者", "来自", "- 重庆"}
+
+
+def test_a_bulleted_sentence_between_stamps_is_a_reply() -> None:
+    replies = [
+        "- 关键是普通大众也没啥太值得被在乎的，想到这，就莫名有种安全感～",
+        "- 但用户还是会为潜在需求买单。这个特性和买相机送手机非常类似",
+        "- 闲的没事瞎琢磨哈，以上纯属个人观点，老铁们当笑话看就好～",
+    ]
+    kept = thread_content([[f"2023-07-07 0{k}:57", "0", "alimy :上海市", reply] for k, reply in enumerate(replies)])
+    assert set(replies) <= kept
+
+
 def test_a_platform_notice_closes_the_article() -> None:
     article = (
         "据美国全国广播公司报道，载有伊朗总统的直升机发生硬着陆事故后，美参议院多数党领袖表示，已从情报部门获悉，"

@@ -142,9 +142,11 @@ SHAPE_PREFIX = 2
 SHAPE_SCAN = 24  # characters looked at to find the prefix
 # A line whose shape occurs this often on the page is list furniture, not a post.
 POST_SHAPE_REPEATS = 3
+# A line with a full stop or this many clause marks is a sentence, never a teaser list's headline.
+POST_MIN_CLAUSES = 2
 # At most this many lines of furniture (UI, bullets, repeated shapes, no letters) right under a stamp
 # belong to the stamp, not the post: one text node a line, 只看该作者 | 来自 - 湖北 is four lines.
-STAMP_FURNITURE_LINES = 4
+STAMP_FURNITURE_LINES = 8
 # When at least this share of the posts (THREAD_MIN_POSTS of them at least) open with a headline
 # this long (CJK characters), the stamps are the dates of a teaser list (date, headline, source),
 # not the times of replies.
@@ -173,13 +175,16 @@ def _words(words: tuple[str, ...]) -> str:
 
 # Stamps only a thread has: a teaser list dates its entries but never numbers floors or says 发表于.
 THREAD_STAMP = re.compile(r"发表于|發表於|\d+\s*楼|#\d+$|沙发|板凳")
+_TIME_AGO = r"(?:秒|分钟|小时|天|周|个月|月|年)前"
 POST_STAMP = re.compile(
     starting_with(
         r"\d发發#沙板",
-        r"\d+\s*(?:秒|分钟|小时|天|周|个月|月|年)前|\d{4}([-./])\d{1,2}\1\d{1,2}|\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}|"
+        r"\d+\s*" + _TIME_AGO + r"|\d{4}([-./])\d{1,2}\1\d{1,2}|\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}|"
         + THREAD_STAMP.pattern,
     )
 )
+# A line that is only a piece of a stamp: a furniture word, or the unit of a time split from its number.
+POST_FURNITURE = re.compile(rf"^(?:{_words(lexicon.POST_FURNITURE)}|{_TIME_AGO})$")
 _DATE_TIME = r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s*(?:\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?"
 SOURCE_LINE = re.compile(rf"^[\W_]*(?:{_DATE_TIME}\s*[|｜]?\s*)?(?:{_words(lexicon.BYLINE_FIELDS)})\s*[：:]")
 # A date line: a date, perhaps its time, and perhaps after a space the name of the source that
@@ -553,8 +558,10 @@ def author_card(page: _Page, *, reach: int = AUTHOR_CARD_REACH, max_chars: int =
     segments, blocks, (start, end) = page.segments, page.blocks, page.run
     for i in range(max(start + 1, end - reach + 1), end + 1):
         b = blocks[i]
-        if b.n <= max_chars and not b.sent and AUTHOR_ROLE_END.search(segments[i].text) \
-                and not _COLON.search(segments[i].text):
+        text = segments[i].text
+        # 只看该作者 ends like a role, but it is a post's button.
+        if b.n <= max_chars and not b.sent and AUTHOR_ROLE_END.search(text) and not _COLON.search(text) \
+                and not POST_FURNITURE.match(text):
             page.card = set(range(i, end + 1))
             page.run = (start, i - 1)
             return
@@ -584,6 +591,11 @@ def furniture(page: _Page, *, max_gap: int = MAX_INNER_GAP, max_mean_chars: int 
         i = j
 
 
+def _is_sentence(segment: Segment, b: _Block, *, min_clauses: int = POST_MIN_CLAUSES) -> bool:
+    """A full stop or several clauses: a sentence, where a teaser list's headline is one phrase."""
+    return b.clause >= min_clauses or bool(_FULL_STOP.search(segment.text))
+
+
 def _stamps(blocks: list[_Block]) -> list[int]:
     """The short lines that can stamp a post: a poster's time or a floor number."""
     return [i for i, b in enumerate(blocks) if b.stamp]
@@ -603,10 +615,15 @@ def thread_posts(page: _Page, *, min_posts: int = THREAD_MIN_POSTS, shape_repeat
         return
     shapes = Counter(b.shape for b in blocks)
     stamp_set, out, openers = set(stamps), set(), []
-    def furnishes(j: int) -> bool:
+    def listed(j: int) -> bool:
+        # Teaser entries are bulleted or alike in shape, and a headline is one phrase: a bulleted
+        # sentence between stamps is a reply.
         b = blocks[j]
-        return (b.kind == "ui" or b.bullet or shapes[b.shape] >= shape_repeats
-                or not _LETTER.search(segments[j].text))
+        return (b.bullet or shapes[b.shape] >= shape_repeats) and not _is_sentence(segments[j], b)
+
+    def furnishes(j: int) -> bool:
+        text = segments[j].text
+        return blocks[j].kind == "ui" or listed(j) or not _LETTER.search(text) or bool(POST_FURNITURE.match(text))
 
     for i in stamps:
         # The stamp's own furniture right under it (a UI line 对 某人 #3 回复, 只看该作者, 来自 - 湖北,
@@ -618,17 +635,17 @@ def thread_posts(page: _Page, *, min_posts: int = THREAD_MIN_POSTS, shape_repeat
         while (
             j < len(blocks)
             and j not in stamp_set
-            and blocks[j].kind in TEXT_KINDS
+            and (blocks[j].kind in TEXT_KINDS or (blocks[j].kind == "teaser" and not listed(j)))
             and blocks[j].zone in ("", Label.COMMENT)
             and _LETTER.search(segments[j].text)
-            and not blocks[j].bullet
-            and shapes[blocks[j].shape] < shape_repeats
+            and not listed(j)
         ):
             out.add(j)
             j += 1
         if j > start:
             openers.append(start)
-    headlines = [i for i in openers if _is_headline(segments[i], blocks[i]) and blocks[i].cjk >= TEASER_HEADLINE_MIN_CJK]
+    headlines = [i for i in openers if _is_headline(segments[i], blocks[i]) and blocks[i].cjk >= TEASER_HEADLINE_MIN_CJK
+                 and not _is_sentence(segments[i], blocks[i])]
     thread = any(THREAD_STAMP.search(segments[i].text) for i in stamps)
     if not thread and len(openers) >= min_posts and len(headlines) >= TEASER_POST_SHARE * len(openers):
         for i in headlines:  # the entries of a dated teaser list

@@ -26,6 +26,9 @@ UI_WORDS = (
 ).split()
 # A count of people, views or items (12 人, 300 次, 5 条).
 COUNTER_UNITS = ("人", "次", "条")
+# A forum post's stamp furniture: buttons and floor names around a poster's time, each of which
+# stands on a line of its own when a scraper writes one text node a line.
+POST_FURNITURE = ("只看该作者", "只看楼主", "倒序浏览", "阅读模式", "电梯直达", "来自", "楼主", "沙发", "板凳", "地板")
 
 # Headers of recommendation lists.
 _RELATED = ("相关", "相關")
