@@ -395,6 +395,34 @@ def test_a_bulleted_sentence_between_stamps_is_a_reply() -> None:
     assert set(replies) <= kept
 
 
+def test_an_article_s_dated_byline_is_not_a_post_stamp() -> None:
+    # The byline's date and two dated related links are three stamps: the article is not a thread,
+    # so the headlines between the byline and the article are not a post.
+    article = ["本市今年新建公园十二座，市民出门五百米就能走进绿地，这是城市更新计划的一部分。" * 3,
+               "园林部门表示，明年还将继续推进口袋公园建设，让更多老旧小区的居民就近享受绿色空间。" * 2]
+    teasers = ["征集现场观众 和搜星一起过五一", "吴君如早产诞下女婴 肥嘟嘟像陈可辛", "陈慧琳戴千万钻饰变身幸福公主"]
+    related = [("· 三亚这片海滩为何一夜爆红？游客直呼太美了", "(2005-04-19 10:25AM)"),
+               ("· 他退休后回村种地，十年后乡亲们都来取经", "(2004-04-26 02:40AM)")]
+    for byline in (["2005-04-27 14:32更新 来源：千龙新闻网"], ["2005-04-27 14:32更新", "来源：千龙新闻网"]):
+        raw = "\n\n".join(["首页 新闻 娱乐", "城市新添十二座公园", *byline, "发表评论", "今", "日", "推", "荐",
+                            *teasers, *article, "相关报道：", *(line for entry in related for line in entry)])
+        kept = {s.text for s in labelled(raw) if s.label in CONTENT_LABELS}
+        assert set(article) <= kept
+        assert not kept & set(teasers)
+
+
+def test_a_photo_credit_over_three_lines_is_not_an_author_card() -> None:
+    # 新华社记者 ends like an author's role, but the 摄 after it makes it a caption's credit: the
+    # paragraph after the photo is still the article.
+    paragraphs = ["本市今年新建公园十二座，市民出门五百米就能走进绿地，这是城市更新计划的一部分。" * 3,
+                  "园林部门表示，明年还将继续推进口袋公园建设，让更多老旧小区的居民就近享受绿色空间。" * 2,
+                  "这是5月20日在城市公园拍摄的市民晨练场景。",
+                  "据介绍，新建公园全部免费开放，并配备了健身步道、儿童游乐设施和公共卫生间等便民设施。" * 2]
+    raw = "\n\n".join(["城市新添十二座公园", "来源：新华社", *paragraphs[:3], "新华社记者", "李梦馨", "摄", paragraphs[3], "责任编辑：王明"])
+    kept = {s.text for s in labelled(raw) if s.label in CONTENT_LABELS}
+    assert set(paragraphs) <= kept
+
+
 def test_a_platform_notice_closes_the_article() -> None:
     article = (
         "据美国全国广播公司报道，载有伊朗总统的直升机发生硬着陆事故后，美参议院多数党领袖表示，已从情报部门获悉，"

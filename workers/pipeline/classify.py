@@ -185,6 +185,8 @@ POST_STAMP = re.compile(
 )
 # A line that is only a piece of a stamp: a furniture word, or the unit of a time split from its number.
 POST_FURNITURE = re.compile(rf"^(?:{_words(lexicon.POST_FURNITURE)}|{_TIME_AGO})$")
+# A news byline's field with its value (来源：新华社): a stamp that names one dates an article, not a post.
+BYLINE_FIELD = re.compile(rf"(?:{_words(tuple(f for f in lexicon.BYLINE_FIELDS if f not in lexicon.TIME_FIELDS))})\s*[：:]")
 _DATE_TIME = r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s*(?:\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?"
 SOURCE_LINE = re.compile(rf"^[\W_]*(?:{_DATE_TIME}\s*[|｜]?\s*)?(?:{_words(lexicon.BYLINE_FIELDS)})\s*[：:]")
 # A date line: a date, perhaps its time, and perhaps after a space the name of the source that
@@ -554,14 +556,16 @@ def announced(page: _Page, *, min_lines: int = ANNOUNCED_MIN_LINES) -> None:
 
 
 def author_card(page: _Page, *, reach: int = AUTHOR_CARD_REACH, max_chars: int = AUTHOR_CARD_MAX_CHARS) -> None:
-    """An author's card at the run's end is the article's metadata: the run ends before it."""
+    """An author's card at the run's end is the article's metadata: the run ends before it. A role word
+    before a credit (新华社记者 / 李梦馨 / 摄, one text node a line) is a photo caption's, not a card."""
     segments, blocks, (start, end) = page.segments, page.blocks, page.run
     for i in range(max(start + 1, end - reach + 1), end + 1):
         b = blocks[i]
         text = segments[i].text
         # 只看该作者 ends like a role, but it is a post's button.
         if b.n <= max_chars and not b.sent and AUTHOR_ROLE_END.search(text) and not _COLON.search(text) \
-                and not POST_FURNITURE.match(text):
+                and not POST_FURNITURE.match(text) \
+                and not any(CAPTION.search(segments[k].text) for k in range(i, min(end, i + reach) + 1)):
             page.card = set(range(i, end + 1))
             page.run = (start, i - 1)
             return
@@ -596,9 +600,12 @@ def _is_sentence(segment: Segment, b: _Block, *, min_clauses: int = POST_MIN_CLA
     return b.clause >= min_clauses or bool(_FULL_STOP.search(segment.text))
 
 
-def _stamps(blocks: list[_Block]) -> list[int]:
-    """The short lines that can stamp a post: a poster's time or a floor number."""
-    return [i for i, b in enumerate(blocks) if b.stamp]
+def _post_stamps(page: _Page) -> list[int]:
+    """The short lines that can stamp a post: a poster's time or a floor number, unless a byline's
+    field beside it, on the line or on the next, makes it the date of an article."""
+    segments, blocks = page.segments, page.blocks
+    return [i for i, b in enumerate(blocks) if b.stamp and not BYLINE_FIELD.search(segments[i].text)
+            and not (i + 1 < len(blocks) and BYLINE_FIELD.match(segments[i + 1].text))]
 
 
 def thread_posts(page: _Page, *, min_posts: int = THREAD_MIN_POSTS, shape_repeats: int = POST_SHAPE_REPEATS,
@@ -610,7 +617,7 @@ def thread_posts(page: _Page, *, min_posts: int = THREAD_MIN_POSTS, shape_repeat
     open with a long headline, unless a stamp is one only a thread has (a floor number, 发表于).
     Replies are short and unpunctuated: they never look like prose, yet they are the thread."""
     segments, blocks = page.segments, page.blocks
-    stamps = _stamps(blocks)
+    stamps = _post_stamps(page)
     if len(stamps) < min_posts:
         return
     shapes = Counter(b.shape for b in blocks)
@@ -687,11 +694,12 @@ def _is_title_like(segment: Segment, b: _Block) -> bool:
 
 def title(page: _Page, *, lookback: int = TITLE_LOOKBACK) -> None:
     """The title: the last title-like block before a byline, else the nearest before the run.
-    On a thread the title heads the first post: a line between later stamps is a reply."""
+    On a page of several stamps the title comes before the first, the article's date or the first
+    post's: a line between later stamps is a reply."""
     if not page.found:
         return
     segments, blocks = page.segments, page.blocks
-    stamps = _stamps(blocks)
+    stamps = [i for i, b in enumerate(blocks) if b.stamp]
     before = min(page.run[0], stamps[0]) if len(stamps) >= THREAD_MIN_POSTS else page.run[0]
     for i in range(before - 1, max(0, before - lookback) - 1, -1):
         if not _is_title_like(segments[i], blocks[i]):
