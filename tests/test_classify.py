@@ -385,6 +385,21 @@ def test_a_stamp_split_over_lines_does_not_hide_the_post() -> None:
     assert not kept & {"天前", "只看该作者", "来自", "- 重庆"}
 
 
+def test_the_poster_s_place_under_a_stamp_is_not_a_reply() -> None:
+    # One text node a line: the place a platform shows beside the time stands alone under it.
+    replies = ["重装驱动以后就正常了", "估计是看错了，抱歉", "升级以后也没有再出现"]
+    places = ["浙江", "IP属地：广东", "四川"]
+    kept = thread_content([[f"2024-04-0{k} 09:36", place, reply] for k, (place, reply) in enumerate(zip(places, replies), 1)])
+    assert set(replies) <= kept
+    assert not kept & set(places)
+
+
+def test_a_finished_sentence_that_names_a_button_is_a_reply() -> None:
+    replies = ["楼我的评论被删除了。", "请删除的管理员回复下。", "估计是看错了。"]
+    kept = thread_content([[f"gazeldx #{k}", "1", "月前", reply] for k, reply in enumerate(replies, 1)])
+    assert set(replies) <= kept
+
+
 def test_a_bulleted_sentence_between_stamps_is_a_reply() -> None:
     replies = [
         "- 关键是普通大众也没啥太值得被在乎的，想到这，就莫名有种安全感～",

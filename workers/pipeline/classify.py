@@ -183,8 +183,11 @@ POST_STAMP = re.compile(
         + THREAD_STAMP.pattern,
     )
 )
-# A line that is only a piece of a stamp: a furniture word, or the unit of a time split from its number.
-POST_FURNITURE = re.compile(rf"^(?:{_words(lexicon.POST_FURNITURE)}|{_TIME_AGO})$")
+# A line that is only a piece of a stamp: a furniture word, the unit of a time split from its number,
+# or the poster's place.
+POST_FURNITURE = re.compile(
+    rf"^(?:{_words(lexicon.POST_FURNITURE)}|{_TIME_AGO}|(?:IP属地\s*[：:]?\s*)?(?:{_words(lexicon.POSTER_PLACES)}))$"
+)
 # A news byline's field with its value (来源：新华社): a stamp that names one dates an article, not a post.
 BYLINE_FIELD = re.compile(rf"(?:{_words(tuple(f for f in lexicon.BYLINE_FIELDS if f not in lexicon.TIME_FIELDS))})\s*[：:]")
 _DATE_TIME = r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s*(?:\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?"
@@ -628,9 +631,14 @@ def thread_posts(page: _Page, *, min_posts: int = THREAD_MIN_POSTS, shape_repeat
         b = blocks[j]
         return (b.bullet or shapes[b.shape] >= shape_repeats) and not _is_sentence(segments[j], b)
 
+    def speaks(j: int) -> bool:
+        # A UI word in a finished sentence (1 楼我的评论被删除了。) is a reply that names it, not a button.
+        return blocks[j].kind == "ui" and bool(_FULL_STOP.search(segments[j].text))
+
     def furnishes(j: int) -> bool:
         text = segments[j].text
-        return blocks[j].kind == "ui" or listed(j) or not _LETTER.search(text) or bool(POST_FURNITURE.match(text))
+        return (blocks[j].kind == "ui" and not speaks(j)) or listed(j) or not _LETTER.search(text) \
+            or bool(POST_FURNITURE.match(text))
 
     for i in stamps:
         # The stamp's own furniture right under it (a UI line 对 某人 #3 回复, 只看该作者, 来自 - 湖北,
@@ -642,7 +650,7 @@ def thread_posts(page: _Page, *, min_posts: int = THREAD_MIN_POSTS, shape_repeat
         while (
             j < len(blocks)
             and j not in stamp_set
-            and (blocks[j].kind in TEXT_KINDS or (blocks[j].kind == "teaser" and not listed(j)))
+            and (blocks[j].kind in TEXT_KINDS or speaks(j) or (blocks[j].kind == "teaser" and not listed(j)))
             and blocks[j].zone in ("", Label.COMMENT)
             and _LETTER.search(segments[j].text)
             and not listed(j)

@@ -29,6 +29,13 @@ COUNTER_UNITS = ("人", "次", "条")
 # A forum post's stamp furniture: buttons and floor names around a poster's time, each of which
 # stands on a line of its own when a scraper writes one text node a line.
 POST_FURNITURE = ("只看该作者", "只看楼主", "倒序浏览", "阅读模式", "电梯直达", "来自", "楼主", "沙发", "板凳", "地板")
+# Where a poster writes from, as platforms show it beside the time (IP属地：浙江): the provincial-level
+# divisions by their short names.
+POSTER_PLACES = (
+    "北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽", "福建", "江西",
+    "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西", "甘肃", "青海", "台湾", "内蒙古",
+    "广西", "西藏", "宁夏", "新疆", "香港", "澳门",
+)
 
 # Headers of recommendation lists.
 _RELATED = ("相关", "相關")
