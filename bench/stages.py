@@ -14,12 +14,14 @@ from collections import defaultdict
 
 from run import corpus_lines  # bench/ is the script's own folder, first on sys.path
 from workers.pipeline import decode_page, load_dictionary, process_page
+from workers.pipeline.classify import forget_lines
 from workers.settings import Settings
 
 
 def stage_seconds(pages: list, passes: int) -> dict[str, float]:
     spent: dict[str, float] = defaultdict(float)
     for _ in range(passes):
+        forget_lines()  # every pass of pages new to the classifier, as measure_offline's
         for page in pages:
             for stage, seconds in process_page(page).timings.items():
                 spent[stage] += seconds

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from tests.conftest import SEED
-from workers.pipeline.classify import ContentModel, analyse, classify, content_model, signals
+from workers.pipeline.classify import ContentModel, analyse, classify, content_model, forget_lines, signals
 from workers.pipeline.records import CONTENT_LABELS, LABELS, NOISE_LABELS, Segment
 from workers.pipeline.split import split_segments
 
@@ -145,6 +145,26 @@ def test_content_model_weighs_only_signals_the_classifier_computes(seed_text: st
     probabilities = model.probabilities(columns)
     classify(segments)
     assert all(s.score == p and s.features["p"] == round(p, 3) for s, p in zip(segments, probabilities))
+
+
+def test_a_line_is_classified_alike_whatever_pages_came_before(seed_text: str) -> None:
+    # The passes revise a block's kind (a headline in a row of headlines becomes a teaser); the form
+    # kept for a line must stay the line's own, so the next page with that line is unaffected.
+    headlines = ["三亚这片海滩为何一夜爆红？游客直呼太美了", "他退休后回村种地，十年后乡亲们都来取经！",
+                 "这种早餐千万别再吃了，医生一再提醒注意", "一家三口自驾游遇暴雨，接下来的一幕让人泪目"]
+    article = "本市今年新建公园十二座，市民出门五百米就能走进绿地，这是城市更新计划的一部分。" * 3
+    pages = [seed_text, "\n\n".join(["城市新添十二座公园", article, *headlines]),
+             "\n\n".join(["城市新添十二座公园", headlines[0], article]), seed_text]
+
+    def verdicts(raw: str) -> list[tuple]:
+        return [(s.label, s.score, s.features) for s in labelled(raw)]
+
+    after_others = [verdicts(raw) for raw in pages]
+    alone = []
+    for raw in pages:
+        forget_lines()
+        alone.append(verdicts(raw))
+    assert after_others == alone
 
 
 def test_content_model_decides_content_by_its_threshold() -> None:

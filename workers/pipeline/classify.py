@@ -39,7 +39,8 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
+from functools import lru_cache
 from itertools import accumulate, chain
 
 import numpy as np
@@ -153,6 +154,12 @@ STAMP_FURNITURE_LINES = 8
 TEASER_HEADLINE_MIN_CJK = 15
 TEASER_POST_SHARE = 0.5
 
+# A site repeats its menus, bylines and footers on every page, and a block's own form (describe,
+# kinds, its text signals) depends on its text alone: the forms of this many recent distinct lines
+# are kept, of lines up to this long (longer ones are prose, which a site does not repeat).
+FORM_CACHE_LINES = 1 << 13
+FORM_CACHE_MAX_CHARS = 80
+
 # --- character classes and patterns -------------------------------------------------------------
 # Runs, not single characters: counting the lengths of a few runs is cheaper than listing every character.
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -259,11 +266,26 @@ class _Block:
     damped: bool = False
 
 
+# The fields `_describe` sets, those without a default: the rest are the later passes'.
+_FORM_FIELDS = tuple(f.name for f in fields(_Block) if f.default is MISSING)
+
+
+@dataclass(frozen=True, slots=True)
+class _Form:
+    """What a line's text alone says of it: its block's own fields, its kind and its text signals."""
+
+    fields: tuple
+    kind: str
+    function_share: float
+    signals: tuple[float, ...]
+
+
 @dataclass(slots=True)
 class _Page:
     """What the analysis passes learn about one page, pass after pass."""
 
     segments: list[Segment]
+    forms: list[_Form] = field(default_factory=list)
     blocks: list[_Block] = field(default_factory=list)
     run: tuple[int, int] = (0, -1)  # the article run, inclusive; empty when end < start
     record_fields: frozenset[str] = frozenset()
@@ -280,8 +302,7 @@ class _Page:
 
 
 # --- analysis passes ------------------------------------------------------------------------------
-def _describe(segment: Segment) -> _Block:
-    text = segment.text
+def _describe(text: str) -> _Block:
     n = len(text)
     cjk = sum(map(len, _CJK_RUN.findall(text)))
     # Most blocks hold no Latin letter or digit, and most no punctuation: one search spares them
@@ -316,13 +337,31 @@ def _describe(segment: Segment) -> _Block:
     )
 
 
+def _read_form(text: str) -> _Form:
+    b = _describe(text)
+    kind = _kind(text, b)
+    return _Form(tuple(getattr(b, name) for name in _FORM_FIELDS), kind, b.function_share, _text_signals(text, b))
+
+
+_recent_form = lru_cache(maxsize=FORM_CACHE_LINES)(_read_form)
+
+
+def _form(text: str) -> _Form:
+    return _recent_form(text) if len(text) <= FORM_CACHE_MAX_CHARS else _read_form(text)
+
+
+def forget_lines() -> None:
+    """Forget the forms of the lines seen so far: the benchmark measures pages new to the classifier."""
+    _recent_form.cache_clear()
+
+
 def describe(page: _Page) -> None:
-    page.blocks = [_describe(s) for s in page.segments]
+    page.forms = [_form(s.text) for s in page.segments]
+    page.blocks = [_Block(*form.fields) for form in page.forms]
 
 
-def _kind(segment: Segment, b: _Block) -> str:
+def _kind(text: str, b: _Block) -> str:
     """The block's kind from its own form, before looking at neighbours."""
-    text = segment.text
     # A finished sentence after a field name is an interview's question (记者：…？), not a byline.
     if b.n <= SOURCE_MAX_CHARS and (SOURCE_LINE.search(text) or DATE_LINE.match(text)) and not (b.final and _is_prose(b)):
         return "source"
@@ -371,8 +410,8 @@ def _is_footer(text: str, b: _Block) -> bool:
 
 
 def kinds(page: _Page) -> None:
-    for segment, b in zip(page.segments, page.blocks):
-        b.kind = _kind(segment, b)
+    for form, b in zip(page.forms, page.blocks):
+        b.kind, b.function_share = form.kind, form.function_share
 
 
 def numbered_lists(page: _Page) -> None:
@@ -773,15 +812,41 @@ def _inside(page: _Page) -> list[bool]:
     return [start <= i <= end and i not in page.furniture for i in range(len(page.blocks))]
 
 
+# The signals of a block's text alone: part of its line's form, so computed once for each distinct line.
+TEXT_SIGNALS = (
+    "log_chars", "log_cjk", "cjk_ratio", "sentences", "clauses", "final", "bullet", "symbol_bullet", "truncated",
+    "period_end", "exclaims", "latin_ratio", "digit_ratio", "stopwords", "ui_words", "recommend_words",
+)
+
+
+def _text_signals(text: str, b: _Block) -> tuple[float, ...]:
+    return (
+        math.log1p(b.n),
+        math.log1p(b.cjk),
+        b.cjk_ratio,
+        min(b.sent, 5) / 5,
+        min(b.clause, 10) / 10,
+        1.0 if b.final else 0.0,
+        1.0 if b.bullet else 0.0,
+        1.0 if b.bullet and SYMBOL_BULLET.match(text) else 0.0,
+        1.0 if text.rstrip().endswith(TRUNCATION_MARKS) else 0.0,
+        1.0 if b.final and text.endswith("。") else 0.0,
+        min(text.count("！") + text.count("!"), 3) / 3 if b.sent else 0.0,
+        b.latin / max(1, b.n),
+        b.digit_ratio,
+        max(0.0, b.function_share),
+        min(b.ui_hits, UI_MIN_HITS) / UI_MIN_HITS,
+        1.0 if RECOMMEND.search(text) else 0.0,
+    )
+
+
 def signals(page: _Page) -> dict[str, list[float]]:
     """Named numeric signals, the content model's input: one column per signal, one value per block."""
     blocks, furniture = page.blocks, page.furniture
     count = len(blocks)
     start, end = page.run
-    texts = [s.text for s in page.segments]
     block_kinds = [b.kind for b in blocks]
     prose = [1.0 if kind == "good" else 0.0 for kind in block_kinds]
-    final = [1.0 if b.final else 0.0 for b in blocks]
     inside = _inside(page)
     rule = [1.0 if _rule_content(b, flag) else 0.0 for b, flag in zip(blocks, inside)]
     max_cjk = max((b.cjk for b in blocks), default=0) or 1
@@ -799,28 +864,13 @@ def signals(page: _Page) -> dict[str, list[float]]:
     columns = {f"kind_{k}": [0.0] * count for k in KINDS}
     for i, kind in enumerate(block_kinds):
         columns[f"kind_{kind}"][i] = 1.0
+    columns.update(zip(TEXT_SIGNALS, map(list, zip(*(form.signals for form in page.forms)))) if count else
+                   ((name, []) for name in TEXT_SIGNALS))
+    final = columns["final"]
     columns.update(
-        log_chars=[math.log1p(b.n) for b in blocks],
-        log_cjk=[math.log1p(b.cjk) for b in blocks],
         cjk_of_page_max=[b.cjk / max_cjk for b in blocks],
-        cjk_ratio=[b.cjk_ratio for b in blocks],
-        sentences=[min(b.sent, 5) / 5 for b in blocks],
-        clauses=[min(b.clause, 10) / 10 for b in blocks],
-        final=final,
-        bullet=[1.0 if b.bullet else 0.0 for b in blocks],
-        # A symbol bullet is a bullet, a full stop or an exclamation mark a sentence end: only the
-        # blocks that have those are looked at again.
-        symbol_bullet=[1.0 if b.bullet and SYMBOL_BULLET.match(text) else 0.0 for b, text in zip(blocks, texts)],
-        truncated=[1.0 if text.rstrip().endswith(TRUNCATION_MARKS) else 0.0 for text in texts],
-        period_end=[1.0 if b.final and text.endswith("。") else 0.0 for b, text in zip(blocks, texts)],
-        exclaims=[min(text.count("！") + text.count("!"), 3) / 3 if b.sent else 0.0 for b, text in zip(blocks, texts)],
-        latin_ratio=[b.latin / max(1, b.n) for b in blocks],
         repeated_shape=[math.log1p(shape_counts[b.shape] - 1) for b in blocks],
         since_byline=since_byline,
-        digit_ratio=[b.digit_ratio for b in blocks],
-        stopwords=[max(0.0, b.function_share) for b in blocks],
-        ui_words=[min(b.ui_hits, UI_MIN_HITS) / UI_MIN_HITS for b in blocks],
-        recommend_words=[1.0 if RECOMMEND.search(text) else 0.0 for text in texts],
         in_zone=[1.0 if b.zone else 0.0 for b in blocks],
         damped=[1.0 if b.damped else 0.0 for b in blocks],
         inside_run=[1.0 if flag else 0.0 for flag in inside],
@@ -864,9 +914,9 @@ class ContentModel:
 
     def probabilities(self, columns: dict[str, list[float]]) -> list[float]:
         """One probability per block: the weighted sum of its signals, taken column by column (one
-        array operation a signal, in the columns' order, so every sum is the same float a loop over
+        array operation a signal, in the weights' order, so every sum is the same float a loop over
         the blocks would give)."""
-        names = [name for name in columns if self.weights.get(name, 0.0)]
+        names = [name for name, weight in self.weights.items() if weight and name in columns]
         count = len(next(iter(columns.values()), []))
         values = np.fromiter(chain.from_iterable(columns[name] for name in names), float, len(names) * count)
         sums = np.zeros(count)
