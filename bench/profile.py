@@ -14,6 +14,7 @@ from pyinstrument import Profiler
 from run import corpus_lines  # bench/ is the script's own folder, first on sys.path
 from workers.agents import page_outputs
 from workers.pipeline import decode_page, load_dictionary, process_page
+from workers.pipeline.classify import forget_lines
 from workers.settings import Settings
 
 
@@ -28,6 +29,7 @@ def main() -> None:
     profiler = Profiler(interval=0.0005)
     with profiler:
         for _ in range(args.passes):
+            forget_lines()  # every pass of pages new to the classifier, as the benchmark's offline figures
             for line in lines:
                 page_outputs(process_page(decode_page(line, max_bytes)))
     print(profiler.output_text(color=False))
