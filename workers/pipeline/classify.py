@@ -196,7 +196,7 @@ POST_FURNITURE = re.compile(
     rf"^(?:{_words(lexicon.POST_FURNITURE)}|{_TIME_AGO}|(?:IP属地\s*[：:]?\s*)?(?:{_words(lexicon.POSTER_PLACES)}))$"
 )
 # A news byline's field with its value (来源：新华社): a stamp that names one dates an article, not a post.
-BYLINE_FIELD = re.compile(rf"(?:{_words(tuple(f for f in lexicon.BYLINE_FIELDS if f not in lexicon.TIME_FIELDS))})\s*[：:]")
+BYLINE_FIELD = re.compile(rf"(?:{_words(lexicon.NAMING_FIELDS)})\s*[：:]")
 _DATE_TIME = r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s*(?:\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?"
 SOURCE_LINE = re.compile(rf"^[\W_]*(?:{_DATE_TIME}\s*[|｜]?\s*)?(?:{_words(lexicon.BYLINE_FIELDS)})\s*[：:]")
 # A date line: a date, perhaps its time, and perhaps after a space the name of the source that

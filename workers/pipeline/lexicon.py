@@ -13,9 +13,11 @@ TIME_FIELDS = ("发布时间", "發布時間", "发稿时间", "发表时间", "
 OTHER_BYLINE_FIELDS = ("通讯员", "摄影", "攝影", "选稿", "校对", "审核", "原标题")
 # Words that, standing beside byline fields, end the value before them ("作者：张三 浏览：12").
 BYLINE_NEIGHBOURS = ("浏览", "字体", "分享")
+# The fields that name where a piece comes from and who made it: a date beside one dates an article.
+NAMING_FIELDS = SOURCE_FIELDS + tuple(f for f in AUTHOR_FIELDS if f != "文") + OTHER_BYLINE_FIELDS
 # Every field a byline line may open with (the classifier's source line); "文" alone is too common
 # a character to open a line with.
-BYLINE_FIELDS = SOURCE_FIELDS + tuple(f for f in AUTHOR_FIELDS if f != "文") + TIME_FIELDS + OTHER_BYLINE_FIELDS
+BYLINE_FIELDS = NAMING_FIELDS + TIME_FIELDS
 
 # Words of page chrome: buttons, menus, counters' units. In a short line they make it UI.
 UI_WORDS = (
